@@ -1,0 +1,1 @@
+"""Baseline policies: prompt-based, rule-based (paper-faithful), optimal and greedy."""

@@ -1,0 +1,1 @@
+"""Evaluations: batch slicing evaluation, privacy benchmark, benchmarks, reports and plots."""

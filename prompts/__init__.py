@@ -1,0 +1,23 @@
+"""Prompt templates, one file per prompt, loaded by name."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from string import Template
+
+PROMPT_DIR = Path(__file__).parent
+
+
+@cache
+def load(name: str) -> Template:
+    """The template `prompts/NAME.md` ($-placeholders, so JSON braces need no escaping)."""
+    path = PROMPT_DIR / f"{name}.md"
+    if not path.is_file():
+        raise KeyError(f"no prompt named {name!r} in {PROMPT_DIR}")
+    return Template(path.read_text(encoding="utf-8").strip())
+
+
+def render(name: str, **values: object) -> str:
+    """The prompt `name` with its $-placeholders filled."""
+    return load(name).substitute({k: str(v) for k, v in values.items()})

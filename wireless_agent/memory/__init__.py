@@ -1,0 +1,1 @@
+"""Agent memory: an offline embedding function and the Chroma-backed stores."""

@@ -10,7 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from env.arrivals import Arrival, get_arrivals
-from env.metrics import CAPACITY, RATE_MIN, network_metrics
+from env.metrics import CAPACITY, network_metrics
 from env.rates import get_rate_model
 from env.scenarios import Scenario, User, load_scenario
 from env.slices import EMBB, URLLC

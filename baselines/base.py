@@ -16,6 +16,9 @@ class Decision:
 
     action: dict[str, Any]
     record: dict[str, Any] = field(default_factory=dict)
+    # Set by policies that step the environment themselves (the agent's action node does):
+    # (obs, reward, terminated, truncated, info) of that env.step.
+    step: tuple | None = None
     # record keys used by the eval when present: intent, confidence, slice, bandwidth,
     # reallocations, model_calls, prompt_tokens, completion_tokens, latency_ms, fallback,
     # error, rate_claim_mbps, tier, explanation
@@ -43,10 +46,10 @@ def make_action(
 ) -> dict[str, Any]:
     """A well-formed action dict for `env` (reallocate: per-slot MHz, < 0 keeps the slot)."""
     if reallocate is None:
-        reallocate = np.full(env.length, -1.0, dtype=np.float32)
+        reallocate = np.full(env.length, -1.0, dtype=np.float64)
     return {
         "intent": int(intent),
         "admit": int(bool(admit)),
-        "bandwidth": np.array([bandwidth], dtype=np.float32),
-        "reallocate": np.asarray(reallocate, dtype=np.float32),
+        "bandwidth": np.array([bandwidth], dtype=np.float64),
+        "reallocate": np.asarray(reallocate, dtype=np.float64),
     }

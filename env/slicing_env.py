@@ -19,7 +19,7 @@ MAX_REQUEST_CHARS = 256
 REQUEST_CHARSET = string.printable
 _BW_MIN = np.array([0.0, EMBB.bw_min_mhz, URLLC.bw_min_mhz])
 _BW_MAX = np.array([0.0, EMBB.bw_max_mhz, URLLC.bw_max_mhz])
-_EPS = 1e-9
+_EPS = 1e-6  # MHz; solvers and float sums land a hair above capacity
 LABEL_INDEX = {"eMBB": 1, "URLLC": 2}
 
 
@@ -108,8 +108,8 @@ class SlicingEnv(gym.Env):
         self.action_space = spaces.Dict({
             "intent": spaces.Discrete(3),
             "admit": spaces.Discrete(2),
-            "bandwidth": spaces.Box(0.0, 20.0, (1,), np.float32),
-            "reallocate": spaces.Box(-1.0, 20.0, (length,), np.float32),
+            "bandwidth": spaces.Box(0.0, 20.0, (1,), np.float64),
+            "reallocate": spaces.Box(-1.0, 20.0, (length,), np.float64),
         })
         self.observation_space = spaces.Dict({
             "request": spaces.Text(MAX_REQUEST_CHARS, min_length=0, charset=REQUEST_CHARSET),

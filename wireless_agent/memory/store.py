@@ -1,0 +1,175 @@
+"""The agent's Chroma memory: seed knowledge and past episodes, embedded or on a server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+import numpy as np
+
+from memory_store import SEED_DIR
+from wireless_agent.memory.embedding import HashingEmbedding
+from wireless_agent.planner import TrafficProfile
+
+DEFAULT_PATH = SEED_DIR / ".chroma"
+KNOWLEDGE = "knowledge"
+EPISODES = "episodes"
+
+
+class MemoryStoreError(RuntimeError):
+    """The memory cannot be opened (one line: what and what to do)."""
+
+
+@dataclass(frozen=True)
+class MemoryItem:
+    """One retrieved record."""
+
+    kind: str  # "knowledge" or "episode"
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    distance: float
+
+
+@dataclass
+class AgentMemory:
+    """Knowledge (built from `memory_store/`) and episodes (what the agent did, with outcome)."""
+
+    client: Any
+    knowledge: Any = field(init=False)
+    episodes: Any = field(init=False)
+
+    def __post_init__(self) -> None:
+        ef = HashingEmbedding()
+        space = {"hnsw": {"space": "cosine"}}
+        self.knowledge = self.client.get_or_create_collection(
+            KNOWLEDGE, embedding_function=ef, configuration=space)
+        self.episodes = self.client.get_or_create_collection(
+            EPISODES, embedding_function=ef, configuration=space)
+        self._embed = ef
+        self._pending: list[tuple[str, str, dict[str, Any]]] = []
+        self._knowledge_cache: dict[str, list[MemoryItem]] = {}
+        self._profiles: dict[str, TrafficProfile] = {}
+        self.seed_knowledge()
+
+    # -- construction ---------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, url: str | None = None) -> AgentMemory:
+        """Embedded store at `path` (default memory_store/.chroma) or a server at `url`."""
+        url = url or os.environ.get("WIRELESS_AGENT_CHROMA_URL")
+        if url:
+            parsed = urlparse(url if "://" in url else f"http://{url}")
+            try:
+                client = chromadb.HttpClient(host=parsed.hostname or "127.0.0.1",
+                                             port=parsed.port or 8000,
+                                             ssl=parsed.scheme == "https")
+                client.heartbeat()
+            except Exception as exc:  # chromadb raises several unrelated types here
+                raise MemoryStoreError(f"no Chroma server answers at {url} ({type(exc).__name__}); "
+                                   "start one with `chroma run --path DIR --port PORT` or drop "
+                                   "--chroma-url to use the embedded store") from None
+            return cls(client)
+        target = Path(path or os.environ.get("WIRELESS_AGENT_MEMORY", DEFAULT_PATH))
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            return cls(chromadb.PersistentClient(path=str(target)))
+        except OSError as exc:
+            raise MemoryStoreError(f"cannot open the memory at {target} ({exc.strerror}); "
+                               "pass --memory DIR with a writable folder") from None
+
+    @classmethod
+    def ephemeral(cls) -> AgentMemory:
+        """An in-process memory that is gone when the process ends."""
+        return cls(chromadb.EphemeralClient())
+
+    def seed_knowledge(self) -> None:
+        """(Re)build the knowledge collection when the seed files changed."""
+        rows = [json.loads(line) for line in
+                (SEED_DIR / "knowledge.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        digest = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
+        current = self.knowledge.get(ids=["__seed__"], include=["metadatas"])
+        if current["ids"] and current["metadatas"][0].get("digest") == digest:
+            return
+        old = self.knowledge.get(include=[])["ids"]
+        if old:
+            self.knowledge.delete(ids=old)
+        self.knowledge.add(
+            ids=[r["id"] for r in rows] + ["__seed__"],
+            documents=[r["text"] for r in rows] + ["seed marker"],
+            metadatas=[{"topic": r.get("topic", "")} for r in rows] + [{"digest": digest,
+                                                                         "topic": "__seed__"}],
+        )
+
+    # -- recall ---------------------------------------------------------------------------
+
+    def recall_knowledge(self, query: str, key: str, k: int = 2) -> list[MemoryItem]:
+        """Top-k knowledge for a query; cached by `key` since the knowledge is static."""
+        if key not in self._knowledge_cache:
+            res = self.knowledge.query(query_embeddings=self._embed([query]), n_results=k + 1,
+                                       where={"topic": {"$ne": "__seed__"}})
+            self._knowledge_cache[key] = _items("knowledge", res)[:k]
+        return self._knowledge_cache[key]
+
+    def recall_episodes(self, query: str, scenario: str | None = None,
+                        k: int = 3) -> list[MemoryItem]:
+        """Past decisions on the most similar requests (in this scenario when given)."""
+        if self.episodes.count() == 0:
+            return []
+        res = self.episodes.query(query_embeddings=self._embed([query]), n_results=k,
+                                  where={"scenario": scenario} if scenario else None)
+        return _items("episode", res)
+
+    def traffic_profile(self, scenario: str) -> TrafficProfile:
+        """Slice mix and per-MHz rates seen in past episodes of a scenario."""
+        if scenario not in self._profiles:
+            res = self.episodes.get(where={"scenario": scenario}, include=["metadatas"])
+            metas = res["metadatas"] or []
+            profile = TrafficProfile(episodes=len({m.get("episode") for m in metas}))
+            slices = np.array([int(m["slice_index"]) for m in metas], dtype=np.int64)
+            rates = np.array([float(m["per_mhz"]) for m in metas])
+            for s in (1, 2):
+                mask = slices == s
+                if metas:
+                    profile.slice_share[s] = float(mask.mean())
+                profile.per_mhz[s] = rates[mask]
+            self._profiles[scenario] = profile
+        return self._profiles[scenario]
+
+    def episode_count(self, scenario: str) -> int:
+        """How many distinct past episodes of a scenario the memory holds."""
+        return self.traffic_profile(scenario).episodes
+
+    # -- remember -------------------------------------------------------------------------
+
+    def remember(self, episode_id: str, step: int, request: str, meta: dict[str, Any]) -> None:
+        """Queue one decision; written in a batch by `flush` (single adds cost ~7 ms each)."""
+        self._pending.append((f"{episode_id}:{step}", request,
+                              {**meta, "episode": episode_id, "step": step}))
+
+    def flush(self) -> int:
+        """Write queued decisions; returns how many."""
+        if not self._pending:
+            return 0
+        ids, docs, metas = zip(*self._pending, strict=True)
+        self.episodes.upsert(ids=list(ids), documents=list(docs), metadatas=list(metas))
+        for scenario in {m.get("scenario") for m in metas}:
+            self._profiles.pop(scenario, None)
+        n = len(self._pending)
+        self._pending.clear()
+        return n
+
+
+def _items(kind: str, res: dict[str, Any]) -> list[MemoryItem]:
+    ids = (res.get("ids") or [[]])[0]
+    docs = (res.get("documents") or [[]])[0]
+    metas = (res.get("metadatas") or [[]])[0]
+    dists = (res.get("distances") or [[]])[0]
+    return [MemoryItem(kind, i, d, dict(m or {}), float(x))
+            for i, d, m, x in zip(ids, docs, metas, dists, strict=True)]

@@ -1,0 +1,60 @@
+"""Planning: slice, bandwidth and re-allocation from tools, checked before it reaches the network."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+from langgraph.runtime import Runtime
+
+from env.slices import BY_INDEX, slice_by_name
+from wireless_agent.context import AgentContext
+from wireless_agent.nodes.timing import trace_entry
+from wireless_agent.planner import Plan, check_plan, plan_admission
+from wireless_agent.state import AgentState
+
+
+def _without_reallocation(s: int, per_mhz: float, slot: int, ctx: AgentContext) -> Plan:
+    """A fallback plan that touches nobody else: the floor, if it fits in the free MHz."""
+    env = ctx.env
+    spec = BY_INDEX[s]
+    plan = plan_admission(s, per_mhz, slot, np.zeros_like(env.slice_of), env.per_mhz)
+    free = spec.capacity_mhz - float(env.bandwidth[env.slice_of == s].sum())
+    if not plan.admit or plan.min_bandwidth > free + 1e-9:
+        return Plan(s, False, reason=f"{spec.name} has {free:.1f} MHz free, not enough")
+    return Plan(s, True, plan.min_bandwidth, {}, "fits without re-allocation",
+                plan.min_bandwidth * per_mhz, plan.min_bandwidth)
+
+
+def planning(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Plan the admission; a plan that breaks a limit is re-planned, then falls back."""
+    t0 = time.perf_counter()
+    ctx = runtime.context
+    env = ctx.env
+    s = slice_by_name(state["intent"]["slice"]).index
+    user = state["user"]
+    profile = ctx.profile if ctx.config.anticipate else None
+    strategies = [
+        lambda: plan_admission(s, user["per_mhz"], user["slot"], env.slice_of, env.per_mhz,
+                               profile, state["network"]["remaining"]),
+        lambda: plan_admission(s, user["per_mhz"], user["slot"], env.slice_of, env.per_mhz),
+        lambda: _without_reallocation(s, user["per_mhz"], user["slot"], ctx),
+    ][: 1 + ctx.config.max_replans]
+    problems: list[str] = []
+    plan = None
+    for make in strategies:
+        candidate = make()
+        problem = check_plan(candidate, env.slice_of, env.bandwidth, env.per_mhz,
+                             user["per_mhz"])
+        if problem is None:
+            plan = candidate
+            break
+        problems.append(problem)
+    if plan is None:
+        plan = Plan(s, False, reason=f"no safe plan ({problems[-1]}); rejected")
+    out = asdict(plan)
+    out["replans"] = len(problems)
+    out["problems"] = problems
+    return {"plan": out, "trace": trace_entry("planning", t0, replans=len(problems))}

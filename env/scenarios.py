@@ -133,6 +133,19 @@ def load_csv(path: str | Path, name: str | None = None) -> Scenario:
     return Scenario(name or path.stem, users, str(path))
 
 
+def load_population(spec: str, seed: int = 0, campus_users: int = 200) -> Scenario:
+    """Every user a scenario's place holds (the whole file; a campus with `campus_users`)."""
+    spec = spec.strip()
+    if spec in PAPER_SCENARIOS:
+        return load_csv(DATA_DIR / f"{spec}.csv", spec)
+    if spec == "campus" or spec.startswith("campus:"):
+        from env.campus import generate_campus
+
+        campus_seed = int(spec.split(":", 1)[1]) if ":" in spec else seed
+        return generate_campus(seed=campus_seed, n_users=campus_users)
+    return load_scenario(spec)
+
+
 def load_scenario(spec: str, users: int | None = None, seed: int = 0) -> Scenario:
     """A scenario by name (center, north, south), `campus[:SEED]`, or CSV path."""
     spec = spec.strip()

@@ -12,7 +12,7 @@ from gymnasium import spaces
 from env.arrivals import Arrival, get_arrivals
 from env.metrics import CAPACITY, network_metrics
 from env.rates import get_rate_model
-from env.scenarios import Scenario, User, load_scenario
+from env.scenarios import Scenario, ScenarioError, User, load_population, load_scenario
 from env.slices import EMBB, URLLC
 
 MAX_REQUEST_CHARS = 256
@@ -76,7 +76,7 @@ class SlicingEnv(gym.Env):
     | argument     | default    | meaning                                                       |
     |--------------|------------|---------------------------------------------------------------|
     | `scenario`   | `"center"` | name (center, north, south), `campus[:SEED]`, CSV path, or a `Scenario` |
-    | `users`      | `None`     | episode length L (paper scenarios: 30; CSV: all rows)         |
+    | `users`      | `None`     | episode length L (paper: 30; CSV and dynamic: rows in the file) |
     | `rate_model` | `"paper"`  | `paper` (10 B log10(1 + 10^(CQI/10))) or `3gpp` (TS 38.214)   |
     | `mode`       | `"paper"`  | `paper`: file order, nobody leaves; `dynamic`: Poisson arrivals, exponential holding, users drawn from the file |
 
@@ -94,11 +94,17 @@ class SlicingEnv(gym.Env):
         mode: str = "paper",
         render_mode: str | None = None,
     ) -> None:
-        self.scenario = (
-            scenario if isinstance(scenario, Scenario) else load_scenario(scenario, users)
-        )
-        if users is not None and isinstance(scenario, Scenario):
-            self.scenario = scenario.head(users)
+        if isinstance(scenario, Scenario):
+            self.scenario = scenario
+        elif mode == "dynamic":  # users are drawn from everyone the place holds
+            self.scenario = load_population(scenario)
+        else:
+            self.scenario = load_scenario(scenario, users)
+        if users is not None and mode == "paper":
+            if users > len(self.scenario):
+                raise ScenarioError(f"scenario {self.scenario.name} has {len(self.scenario)} "
+                                    f"users, fewer than the {users} asked for")
+            self.scenario = self.scenario.head(users)
         self.rate_model = get_rate_model(rate_model)
         self.arrivals = get_arrivals(mode)
         self.mode = mode
@@ -133,6 +139,8 @@ class SlicingEnv(gym.Env):
     def _reset_state(self, schedule: list[Arrival]) -> None:
         n = self.length
         self.schedule = schedule
+        # Cleaned once per episode: filtering characters on every step costs more than a step.
+        self._requests = [self._clean_request(a.user.request) for a in schedule]
         self.t = 0
         self.slice_of = np.zeros(n, dtype=np.int64)
         self.bandwidth = np.zeros(n, dtype=np.float64)
@@ -158,7 +166,7 @@ class SlicingEnv(gym.Env):
         used = np.bincount(self.slice_of, weights=self.bandwidth, minlength=3)
         user: User | None = arrival.user if arrival else None
         return {
-            "request": self._clean_request(user.request) if user else "",
+            "request": self._requests[self.t] if user else "",
             "cqi": user.cqi if user else 1,
             "position": np.array([user.x, user.y, user.z] if user else [0, 0, 0], np.float32),
             "slice_used_mhz": np.minimum(used[1:], CAPACITY[1:]).astype(np.float32),
@@ -202,7 +210,7 @@ class SlicingEnv(gym.Env):
 
         realloc = action.get("reallocate")
         realloc_refused = False
-        if realloc is not None:
+        if realloc is not None and np.max(realloc) >= 0:
             realloc_refused = not self._reallocate(np.asarray(realloc, dtype=np.float64))
 
         intent = int(action.get("intent", 0))
@@ -236,7 +244,7 @@ class SlicingEnv(gym.Env):
 
         self.t += 1
         nxt = self.current
-        if nxt is not None:
+        if nxt is not None and self.mode != "paper":
             self._depart_until(nxt.time)
         info = self.metrics()
         self._throughput = info["throughput_mbps"]

@@ -1,0 +1,154 @@
+"""Baselines run through the environment: rule reproduces the paper, optimal is the optimum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from baselines.base import Policy
+from baselines.greedy import GreedyBaseline
+from baselines.optimal import OptimalBaseline, solve_slice
+from baselines.registry import METHODS, make_policy
+from baselines.rule import RuleBaseline, greedy_fallback
+from env import SlicingEnv
+from env.rates import get_rate_model
+from env.slices import EMBB, URLLC
+
+# The paper's rule-based throughput (Mbps) rerun on its CSVs at N = 1, 5, 10.
+RULE_PAPER = {
+    "center": (66.06, 415.67, 996.96),
+    "north": (264.25, 1001.78, 1597.57),
+    "south": (302.70, 517.19, 1519.62),
+}
+# The spec's MILP optimum at N = 30: (max throughput, (users-first throughput, admitted)).
+OPTIMAL_30 = {
+    "center": (1464.4, (1261.9, 28)),
+    "north": (1816.2, (1803.6, 29)),
+    "south": (1734.5, (1454.3, 28)),
+}
+URLLC_WORDS = ("real-time", "real time", "instant", "latency", "critical", "control", "surgery",
+               "autonomous", "emergency", "safety", "reliable", "collision", "fraud", "synchron",
+               "grid", "disast", "robot", "remote", "medical", "patient", "trading")
+
+
+def keyword_slice(text: str) -> str:
+    """A crude stand-in intent classifier for the greedy baseline."""
+    return "URLLC" if any(w in text.lower() for w in URLLC_WORDS) else "eMBB"
+
+
+def run(policy: Policy, env: SlicingEnv) -> dict[str, Any]:
+    """Play one episode of `policy` on `env`; the last step's info (the final metrics)."""
+    obs, info = env.reset(seed=0)
+    policy.reset(env)
+    done = False
+    while not done:
+        obs, _, done, _, info = env.step(policy.act(env, obs).action)
+    return info
+
+
+@pytest.mark.parametrize("scenario", list(RULE_PAPER))
+def test_rule_reproduces_the_paper(scenario: str) -> None:
+    for n, expected in zip((1, 5, 10), RULE_PAPER[scenario], strict=True):
+        info = run(RuleBaseline(), SlicingEnv(scenario, users=n))
+        assert info["throughput_mbps"] == pytest.approx(expected, abs=0.5)
+        assert info["admitted"] == n and info["intent_accuracy"] == 1.0
+
+
+def test_rule_keeps_users_below_their_minimum_rate() -> None:
+    # At N = 30 centre the eMBB slice cannot serve everyone: SLSQP fails, the fallback keeps all.
+    policy = RuleBaseline()
+    info = run(policy, SlicingEnv("center", users=30))
+    assert info["admitted"] == 30 and info["min_rate_violations"] > 0
+    assert not policy.solved["eMBB"] and policy.solved["URLLC"]
+    assert info["bandwidth_utilization"] == pytest.approx(1.0)
+
+
+def test_greedy_fallback_follows_the_original_order() -> None:
+    s = get_rate_model("paper").per_mhz_table[[5, 15, 3, 10]]
+    b = greedy_fallback(s, URLLC)
+    # Minimum 1 each, then the rest to the best CQI first, each up to 5 MHz.
+    np.testing.assert_allclose(b, [5.0, 5.0, 5.0, 5.0])
+    b = greedy_fallback(s, EMBB)
+    assert b.sum() <= EMBB.capacity_mhz
+    assert b[1] == EMBB.bw_max_mhz  # CQI 15 gets the maximum
+    need = EMBB.rate_min_mbps / s[0]  # CQI 5 is topped up to its min-rate MHz first
+    assert b[0] >= need - 1e-9
+
+
+@pytest.mark.parametrize("scenario", list(OPTIMAL_30))
+def test_optimal_matches_the_spec_at_30(scenario: str) -> None:
+    best_tp, (users_tp, users_n) = OPTIMAL_30[scenario]
+    info = run(OptimalBaseline("throughput"), SlicingEnv(scenario, users=30))
+    assert info["throughput_mbps"] == pytest.approx(best_tp, rel=0.01)
+    assert info["admitted"] == 11 and info["min_rate_violations"] == 0
+    info = run(OptimalBaseline("users-then-throughput"), SlicingEnv(scenario, users=30))
+    assert info["throughput_mbps"] == pytest.approx(users_tp, rel=0.01)
+    assert info["admitted"] == users_n and info["min_rate_violations"] == 0
+
+
+@pytest.mark.parametrize("scenario", list(OPTIMAL_30))
+def test_optimal_beats_rule_and_greedy_on_served_users(scenario: str) -> None:
+    served = {}
+    for name, policy in (("optimal", OptimalBaseline()), ("rule", RuleBaseline()),
+                         ("greedy", GreedyBaseline(keyword_slice))):
+        info = run(policy, SlicingEnv(scenario, users=30))
+        served[name] = info["admitted"] - info["min_rate_violations"]
+        if name == "optimal":
+            assert info["min_rate_violations"] == 0
+    assert served["optimal"] >= served["rule"]
+    assert served["optimal"] >= served["greedy"]
+
+
+def test_integer_optimum_uses_whole_megahertz() -> None:
+    env = SlicingEnv("north", users=30)
+    info = run(OptimalBaseline(integer=True), env)
+    used = env.bandwidth[env.slice_of > 0]
+    np.testing.assert_array_equal(used, np.round(used))
+    assert info["min_rate_violations"] == 0
+    # Rounding the min-rate MHz up costs north one user (29 continuous).
+    assert info["admitted"] == 28
+
+
+def test_solve_slice_keeps_forced_users() -> None:
+    s = get_rate_model("paper").per_mhz_table[[15, 15, 15, 15, 15, 4, 15]]
+    free, _ = solve_slice(s, EMBB, "throughput")
+    assert not free[5]  # the weak user is left out when nothing forces it
+    admitted, bw = solve_slice(s, EMBB, "throughput", forced=np.eye(7, dtype=bool)[5])
+    assert admitted[5]
+    assert bw[5] * s[5] >= EMBB.rate_min_mbps - 1e-6
+    assert bw.sum() <= EMBB.capacity_mhz + 1e-9
+
+
+def test_solve_slice_rejects_impossible_forcing() -> None:
+    s = get_rate_model("paper").per_mhz_table[[2, 15]]  # CQI 2 cannot reach 100 Mbps at 20 MHz
+    with pytest.raises(ValueError, match="forced"):
+        solve_slice(s, EMBB, "throughput", forced=np.array([True, False]))
+
+
+def test_greedy_serves_first_come_first_served() -> None:
+    env = SlicingEnv("center", users=30)
+    info = run(GreedyBaseline(keyword_slice, embb_mhz=10, urllc_mhz=3), env)
+    active = env.slice_of > 0
+    assert set(env.bandwidth[env.slice_of == 1]) <= {10.0}
+    assert set(env.bandwidth[env.slice_of == 2]) <= {3.0}
+    assert info["admitted"] == int(active.sum()) and info["admitted"] + info["rejected"] == 30
+    assert info["embb_utilization"] <= 1.0 and info["urllc_utilization"] <= 1.0
+    # About 20 URLLC arrivals at 3 MHz each: the first 10 fill the slice, the rest are refused.
+    assert info["urllc_utilization"] == pytest.approx(1.0)
+    urllc_refused = [i for i, u in enumerate(env.scenario.users)
+                     if keyword_slice(u.request) == "URLLC" and env.slice_of[i] == 0]
+    assert len(urllc_refused) == sum(keyword_slice(u.request) == "URLLC"
+                                     for u in env.scenario.users) - 10
+    assert 0.5 < info["intent_accuracy"] <= 1.0
+
+
+def test_registry_builds_every_method_and_rejects_unknown_names() -> None:
+    assert {"rule", "optimal", "greedy"} <= set(METHODS)
+    policy = make_policy("optimal", objective="throughput", integer=True)
+    assert policy.name == "optimal" and policy.offline
+    assert make_policy("greedy", classify=keyword_slice).offline is False
+    with pytest.raises(ValueError, match="agent, greedy, optimal, prompt, rule") as err:
+        make_policy("oracle")
+    assert "\n" not in str(err.value)

@@ -1,0 +1,185 @@
+"""The slicing environment: gymnasium compliance, determinism, enforced limits, metrics, CSVs."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import env as slicing
+from env import ScenarioError, SlicingEnv, load_scenario
+
+HEADER = "RX_ID,X,Y,Z,SNR_dB,RX_Power_dBm,CQI,LOS,User_Request,Request_Label"
+CAMPUS_READY = (Path(slicing.__file__).parent / "campus.py").is_file()
+
+
+def paper_per_mhz(cqi: int) -> float:
+    """The paper's rate per MHz, written out independently of env.rates."""
+    return 10.0 * math.log10(1.0 + 10.0 ** (cqi / 10.0))
+
+
+def write_csv(path: Path, rows: list[tuple[int, str, str]], header: str = HEADER) -> Path:
+    """A scenario CSV with one row per (CQI, request, label)."""
+    lines = [header] + [
+        f"{i},{i * 10.0},{-i * 5.0},1.5,10.0,-80.0,{cqi},0,{request},{label}"
+        for i, (cqi, request, label) in enumerate(rows, start=1)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def action(env: SlicingEnv, intent: int, admit: bool, bw: float = 0.0,
+           realloc: dict[int, float] | None = None) -> dict:
+    """An action dict; `realloc` maps slot -> new MHz, other slots unchanged."""
+    slots = np.full(env.length, -1.0)
+    for slot, mhz in (realloc or {}).items():
+        slots[slot] = mhz
+    return {"intent": intent, "admit": int(admit), "bandwidth": np.array([bw]),
+            "reallocate": slots}
+
+
+@pytest.mark.parametrize("env_id", list(slicing.ENV_IDS))
+def test_check_env_passes(env_id: str) -> None:
+    if "Campus" in env_id and not CAMPUS_READY:
+        pytest.skip("env/campus.py is not written yet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # style advice on Box ranges and render fps only
+        check_env(gym.make(env_id).unwrapped)
+
+
+def _rollout(seed: int) -> list[tuple]:
+    env = gym.make("WirelessSlicingDynamic-v0").unwrapped
+    obs, info = env.reset(seed=seed)
+    trace = [(info["uid"], info["time"])]
+    for _ in range(60):
+        intent = 2 if obs["cqi"] % 2 else 1
+        obs, reward, done, _, info = env.step(action(env, intent, True, 5.0))
+        trace.append((info["uid"], info["admitted_now"], round(reward, 9),
+                      obs["user_slice"].tobytes(), obs["request"], env.departed))
+    return trace
+
+
+def test_dynamic_mode_is_deterministic_per_seed() -> None:
+    assert _rollout(7) == _rollout(7)
+    assert _rollout(7) != _rollout(8)
+
+
+def test_dynamic_mode_users_leave() -> None:
+    env = gym.make("WirelessSlicingDynamic-v0").unwrapped
+    env.reset(seed=3)
+    for _ in range(200):
+        env.step(action(env, 2, True, 1.0))
+    assert env.departed > 0
+    assert env.metrics()["active"] == env.admitted - env.departed
+
+
+@pytest.fixture
+def embb_env(tmp_path: Path) -> SlicingEnv:
+    """Seven eMBB users at CQI 15 (a slice holds at most 90 MHz of them)."""
+    rows = [(15, "I want to watch 4K video", "eMBB")] * 7
+    env = SlicingEnv(str(write_csv(tmp_path / "embb.csv", rows)))
+    env.reset(seed=0)
+    return env
+
+
+def test_bandwidth_is_clipped_to_the_slice_range(embb_env: SlicingEnv) -> None:
+    _, _, _, _, info = embb_env.step(action(embb_env, 1, True, 50.0))
+    assert info["admitted_now"] and embb_env.bandwidth[0] == 20.0
+    _, _, _, _, info = embb_env.step(action(embb_env, 1, True, 0.5))
+    assert info["admitted_now"] and embb_env.bandwidth[1] == 6.0
+
+
+def test_admission_beyond_capacity_is_refused(embb_env: SlicingEnv) -> None:
+    for _ in range(4):
+        embb_env.step(action(embb_env, 1, True, 20.0))
+    _, _, _, _, info = embb_env.step(action(embb_env, 1, True, 20.0))  # 100 > 90 MHz
+    assert not info["admitted_now"] and info["reason"] == "capacity"
+    _, _, _, _, info = embb_env.step(action(embb_env, 1, True, 10.0))  # 90 fits exactly
+    assert info["admitted_now"]
+    assert info["embb_utilization"] == pytest.approx(1.0)
+    assert info["admitted"] == 5 and info["rejected"] == 1
+
+
+def test_over_capacity_reallocation_is_refused_whole(embb_env: SlicingEnv) -> None:
+    for _ in range(5):
+        embb_env.step(action(embb_env, 1, True, 17.0))  # 85 MHz in use
+    before = embb_env.bandwidth.copy()
+    _, _, _, _, info = embb_env.step(
+        action(embb_env, 0, False, realloc=dict.fromkeys(range(5), 20.0)))
+    assert info["realloc_refused"]
+    np.testing.assert_array_equal(embb_env.bandwidth, before)
+    # One slot up to the per-user maximum (50 asked, 20 given) fits: 88 MHz.
+    _, _, _, _, info = embb_env.step(action(embb_env, 0, False, realloc={0: 50.0, 6: 9.0}))
+    assert not info["realloc_refused"]
+    assert embb_env.bandwidth[0] == 20.0
+    assert embb_env.bandwidth[6] == 0.0  # not admitted: a re-allocation cannot create users
+    assert embb_env.bandwidth.sum() == pytest.approx(88.0)
+
+
+def test_metrics_match_hand_computed_values(tmp_path: Path) -> None:
+    rows = [
+        (10, "I want to watch 4K video", "eMBB"),
+        (5, "I want to use remote surgery equipment", "URLLC"),
+        (1, "I need to download large files", "eMBB"),
+        (15, "I need to control a robotic arm in real time", "URLLC"),
+    ]
+    env = SlicingEnv(str(write_csv(tmp_path / "tiny.csv", rows)))
+    env.reset(seed=0)
+    env.step(action(env, 1, True, 10.0))
+    env.step(action(env, 2, True, 2.0))
+    _, reward, _, _, info = env.step(action(env, 1, True, 6.0))  # 21 Mbps < 100: violation
+    assert reward == pytest.approx(6 * paper_per_mhz(1) / 100 - 1)
+    _, _, done, _, info = env.step(action(env, 1, False))  # wrong slice, declined
+    assert done
+    expected = 10 * paper_per_mhz(10) + 2 * paper_per_mhz(5) + 6 * paper_per_mhz(1)
+    assert info["throughput_mbps"] == pytest.approx(expected)
+    assert expected == pytest.approx(104.139 + 12.386 + 21.235, abs=1e-2)
+    assert info["bandwidth_utilization"] == pytest.approx(18 / 120)
+    assert info["embb_utilization"] == pytest.approx(16 / 90)
+    assert info["urllc_utilization"] == pytest.approx(2 / 30)
+    assert (info["admitted"], info["rejected"], info["active"]) == (3, 1, 3)
+    assert info["min_rate_violations"] == 1
+    assert info["intent_accuracy"] == pytest.approx(3 / 4)
+
+
+def test_3gpp_rate_model_uses_the_38214_table(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "one.csv", [(15, "I want to watch 4K video", "eMBB")])
+    env = SlicingEnv(str(path), rate_model="3gpp")
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(action(env, 1, True, 20.0))
+    assert info["throughput_mbps"] == pytest.approx(20 * 5.5547)
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("", "empty"),
+        ("RX_ID,X,Y,Z,SNR_dB,RX_Power_dBm,LOS,User_Request,Request_Label\n"
+         "1,0,0,1.5,10,-80,0,I want to watch 4K video,eMBB\n", "missing column CQI"),
+        (f"{HEADER}\n1,0,0,1.5,10,-80,9,0,I want to watch 4K video,eMBB\n"
+         "2,0,0,1.5,10,-80,16,0,I want to watch 4K video,eMBB\n", "row 3"),
+        (f"{HEADER}\n1,0,0,1.5,10,-80,0,0,I want to watch 4K video,eMBB\n", "row 2"),
+        (f"{HEADER}\n1,0,0,1.5,10,-80,9,0,I want to watch 4K video,eMBB\n"
+         "2,0,0,1.5,10,-80,9,0,I want to read sensors,mMTC\n", "row 3"),
+    ],
+    ids=["empty-file", "missing-column", "cqi-16", "cqi-0", "unknown-label"],
+)
+def test_malformed_csv_raises_scenario_error(tmp_path: Path, content: str, fragment: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(str(path))
+    message = str(err.value)
+    assert str(path) in message and fragment in message
+    assert "\n" not in message
+
+
+def test_unknown_label_message_names_the_label(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "lab.csv", [(9, "I want to read sensors", "mMTC")])
+    with pytest.raises(ScenarioError, match="mMTC"):
+        SlicingEnv(str(path))

@@ -1,0 +1,249 @@
+"""The `wireless-agent` command: scenarios, eval, plot, bench, models, privacy-bench, chat."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+# Keep LangSmith quiet unless a user turns it on, before anything imports langchain.
+os.environ.setdefault("LANGSMITH_TRACING", "false")
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="An LLM agent for wireless network slicing, its baselines and benchmarks.")
+console = Console()
+err_console = Console(stderr=True)
+T = TypeVar("T")
+
+
+def fail(message: str) -> None:
+    """Print one line naming what is wrong and exit with status 2."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that mean bad input, reported as one line instead of a traceback."""
+    from env.scenarios import ScenarioError
+    from evals.results import ResultsError
+    from evals.slicing_eval import EvalError
+    from wireless_agent.memory.store import MemoryStoreError
+
+    kinds: list[type[BaseException]] = [ScenarioError, EvalError, ResultsError, MemoryStoreError]
+    try:
+        from wireless_agent.models import BackendError, ModelSpecError
+
+        kinds += [BackendError, ModelSpecError]
+    except ImportError:
+        pass
+    return tuple(kinds)
+
+
+def guarded(fn: Callable[[], T]) -> T:
+    """Run `fn`, turning user errors into one clear line."""
+    try:
+        return fn()
+    except user_errors() as exc:
+        fail(str(exc))
+        raise  # unreachable: fail exits
+
+
+def split(value: str, what: str) -> list[str]:
+    """A comma-separated option as a list."""
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if not items:
+        fail(f"--{what} is empty; give a comma-separated list")
+    return items
+
+
+def split_ints(value: str, what: str) -> list[int]:
+    """A comma-separated list of whole numbers (ranges like 1-5 allowed)."""
+    out: list[int] = []
+    for item in split(value, what):
+        try:
+            if "-" in item.strip("-"):
+                lo, hi = item.split("-", 1)
+                out.extend(range(int(lo), int(hi) + 1))
+            else:
+                out.append(int(item))
+        except ValueError:
+            fail(f"--{what}: {item!r} is not a whole number; write e.g. 1,5,10,30")
+    return out
+
+
+# -- scenarios --------------------------------------------------------------------------------
+
+
+@app.command()
+def scenarios(
+    scenario: Annotated[str, typer.Option("--scenario", "-s", help="Names or CSV paths, "
+                                          "comma-separated.")] = "center,north,south,campus",
+    users: Annotated[int | None, typer.Option(help="Users to describe (default: the "
+                                              "scenario's episode).")] = None,
+) -> None:
+    """List and describe scenarios: users, label mix, mean CQI, CQI histogram."""
+    from env.scenarios import load_scenario
+
+    table = Table(title="Scenarios")
+    for col in ("scenario", "users", "eMBB", "URLLC", "mean CQI", "CQI histogram", "source"):
+        table.add_column(col)
+    for spec in split(scenario, "scenario"):
+        d = guarded(lambda spec=spec: load_scenario(spec, users=users)).describe()
+        hist = " ".join(f"{c}:{n}" for c, n in d["cqi_histogram"].items())
+        table.add_row(d["name"], str(d["users"]), str(d["embb"]), str(d["urllc"]),
+                      f"{d['mean_cqi']:.1f}", hist, Path(d["source"]).name or d["source"])
+    console.print(table)
+
+
+# -- eval -------------------------------------------------------------------------------------
+
+
+def render_table(summary: list[dict[str, Any]], title: str) -> Table:
+    """The comparison table of an evaluation."""
+    from evals.table import TABLE_COLUMNS, final_rows, format_cell
+
+    table = Table(title=title)
+    for _, header in TABLE_COLUMNS:
+        table.add_column(header, justify="left" if header in ("scenario", "method") else "right")
+    for row in final_rows(summary):
+        table.add_row(*(format_cell(key, row.get(key)) for key, _ in TABLE_COLUMNS))
+    return table
+
+
+@app.command("eval")
+def eval_(
+    scenario: Annotated[str, typer.Option("--scenario", "-s", help="center, north, south, "
+                                          "campus[:SEED] or CSV paths, comma-separated.")]
+    = "center,north,south",
+    methods: Annotated[str | None, typer.Option(help="agent, prompt, rule, optimal, greedy "
+                                                "(default: all the backend can run).")] = None,
+    users: Annotated[str, typer.Option("--users", "-n", help="N values: prefixes of one "
+                                       "online episode.")] = "1,5,10,15,20,25,30",
+    seeds: Annotated[str, typer.Option(help="Seeds (dynamic mode, campus scenarios).")] = "0",
+    model: Annotated[str, typer.Option("--model", "-m", help="offline, ollama:MODEL or "
+                                       "openai:MODEL.")] = "offline",
+    out: Annotated[Path | None, typer.Option(help="Results folder (default: "
+                                             "results/eval-TIMESTAMP).")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted run in --out.")] = False,
+    concurrency: Annotated[int | None, typer.Option(help="Episodes run at once (default: 8 "
+                                                    "with a model server, 1 offline).")] = None,
+    rate_model: Annotated[str, typer.Option(help="paper or 3gpp.")] = "paper",
+    mode: Annotated[str, typer.Option(help="paper (file order) or dynamic (Poisson).")]
+    = "paper",
+    warmup: Annotated[int, typer.Option(help="Past episodes the agent's memory holds per "
+                                        "scenario before it is scored.")] = 10,
+    privacy: Annotated[bool, typer.Option(help="Privacy filter in the agent graph.")] = True,
+    timeout: Annotated[float, typer.Option(help="Seconds per model call.")] = 30.0,
+    plots: Annotated[bool, typer.Option(help="Write report.md and figures.")] = True,
+) -> None:
+    """Run the batch slicing evaluation and print the comparison table."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from evals.slicing_eval import EvalConfig, Evaluation
+
+    if rate_model not in ("paper", "3gpp"):
+        fail(f"--rate-model {rate_model!r} is unknown; use paper or 3gpp")
+    if mode not in ("paper", "dynamic"):
+        fail(f"--mode {mode!r} is unknown; use paper or dynamic")
+    cfg = EvalConfig(
+        scenarios=split(scenario, "scenario"),
+        methods=split(methods, "methods") if methods else None,
+        users=split_ints(users, "users"), seeds=split_ints(seeds, "seeds"), model=model,
+        rate_model=rate_model, mode=mode, warmup=warmup, privacy=privacy,
+        concurrency=concurrency, timeout_s=timeout,
+    )
+    if model != "offline":
+        from wireless_agent.models import check_backend
+
+        guarded(lambda: check_backend(model))
+    out = out or Path("results") / time.strftime("eval-%Y%m%d-%H%M%S")
+    evaluation = guarded(lambda: Evaluation(cfg, out, resume=resume))
+    for note in evaluation.notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
+    total = evaluation.decisions_left()
+    t0 = time.perf_counter()
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                  transient=not console.is_terminal) as progress:
+        task = progress.add_task("decisions", total=total)
+        try:
+            summary = evaluation.run(on_decision=lambda: progress.advance(task))
+        except KeyboardInterrupt:
+            progress.stop()
+            fail(f"interrupted; nothing written is lost: rerun with --resume --out {out}")
+    seconds = time.perf_counter() - t0
+    console.print(render_table(summary, f"Slicing evaluation ({model}, {rate_model} rates)"))
+    console.print(f"{total} decisions in {seconds:.1f} s; results in {out}/ "
+                  "(summary.csv, decisions.jsonl)", highlight=False)
+    if plots:
+        _report(out)
+
+
+def _report(out: Path) -> None:
+    try:
+        from evals.report import write_report
+    except ImportError:
+        return
+    written = guarded(lambda: write_report(out))
+    console.print("report and figures: " + ", ".join(str(p) for p in written), highlight=False)
+
+
+@app.command()
+def plot(results: Annotated[Path, typer.Argument(help="A results folder of `eval`.")]) -> None:
+    """Redraw report.md and the figures of a results folder from its files alone."""
+    if not (results / "summary.csv").is_file():
+        fail(f"{results} has no summary.csv; give a folder written by `wireless-agent eval`")
+    _report(results)
+
+
+# -- bench ------------------------------------------------------------------------------------
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option(help="Fewer repetitions.")] = False,
+) -> None:
+    """Measure env steps/s, optimal solve times and agent decision latency."""
+    from evals.bench import run_bench
+
+    res = run_bench(episodes=300 if quick else 2000, batches=50 if quick else 300)
+    table = Table(title="Benchmarks")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in res.items():
+        table.add_row(key, f"{value:,.3f}" if isinstance(value, float) else str(value))
+    console.print(table)
+
+
+# -- models -----------------------------------------------------------------------------------
+
+
+@app.command()
+def models(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for a server.")] = 3.0,
+) -> None:
+    """List model backends and, when an Ollama server answers, its local models."""
+    from wireless_agent.models import list_backends
+
+    table = Table(title="Model backends")
+    for col in ("backend", "model", "status", "detail"):
+        table.add_column(col)
+    for row in list_backends(timeout_s=timeout):
+        table.add_row(row["backend"], row.get("model", ""), row["status"], row.get("detail", ""))
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point for `python -m wireless_agent.cli`."""
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Test-wide environment hygiene (no proxies, no tracing, no real keys) and server fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fakes.ollama_server import FakeOllamaServer
+from fakes.openai_server import FakeOpenAIServer
+
+_CLEARED = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OLLAMA_HOST", "LANGSMITH_API_KEY",
+            "LANGCHAIN_API_KEY")
+
+
+@pytest.fixture(autouse=True)
+def _hygiene(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loopback bypasses proxies, tracing is off, and no real endpoint or key leaks in."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("LANGSMITH_TRACING", "false")
+    monkeypatch.setenv("LANGCHAIN_TRACING_V2", "false")
+    for name in _CLEARED:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def openai_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
+    """A running OpenAI fake with OPENAI_BASE_URL and a dummy OPENAI_API_KEY pointing at it."""
+    with FakeOpenAIServer() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+        yield server
+
+
+@pytest.fixture
+def ollama_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOllamaServer]:
+    """A running Ollama fake with OLLAMA_HOST pointing at it."""
+    with FakeOllamaServer() as server:
+        monkeypatch.setenv("OLLAMA_HOST", server.url)
+        yield server

@@ -1,0 +1,36 @@
+"""Where the model servers are: hosts and keys read from the environment, never stored."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
+
+DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
+DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+
+def ollama_host() -> str:
+    """The Ollama base URL from OLLAMA_HOST (scheme and port filled in as ollama does)."""
+    raw = os.environ.get("OLLAMA_HOST", "").strip()
+    if not raw:
+        return DEFAULT_OLLAMA_HOST
+    if "://" not in raw:
+        raw = "http://" + raw
+    parts = urlsplit(raw)
+    host = parts.hostname or "127.0.0.1"
+    if host == "0.0.0.0":  # a bind-all address is reached through loopback
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port or (443 if parts.scheme == "https" else 11434)
+    return f"{parts.scheme}://{host}:{port}{parts.path.rstrip('/')}"
+
+
+def openai_base_url() -> str:
+    """The OpenAI-compatible base URL from OPENAI_BASE_URL, else the public API."""
+    return (os.environ.get("OPENAI_BASE_URL", "").strip() or DEFAULT_OPENAI_BASE_URL).rstrip("/")
+
+
+def openai_key() -> str | None:
+    """The OpenAI key from OPENAI_API_KEY, or None; callers must never log it."""
+    return os.environ.get("OPENAI_API_KEY", "").strip() or None

@@ -325,8 +325,7 @@ def _decision_row(unit: Unit, step: int, env: SlicingEnv, decision: Any,
         "completion_tokens": rec.get("completion_tokens", 0),
         "latency_ms": round(rec.get("latency_ms", ms), 3), "fallback": bool(rec.get("fallback")),
         "error": rec.get("error"), "explanation": rec.get("explanation"),
-        "action": _action_log(decision.action if "reallocate" in decision.action
-                              else rec.get("action", decision.action)),
+        "action": _action_log(decision.action),
     }
 
 

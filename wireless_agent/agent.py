@@ -88,10 +88,9 @@ class SlicingAgent:
         errors = [t["error"] for t in out["trace"] if t.get("error")]
         if errors:
             record["error"] = errors[0]
-        act = {"intent": plan["slice_index"], "admit": int(plan["admit"])}
         r = result
-        return Decision(act, record, (r["obs"], r["reward"], r["terminated"], r["truncated"],
-                                      r["info"]))
+        return Decision(r["action"], record, (r["obs"], r["reward"], r["terminated"],
+                                              r["truncated"], r["info"]))
 
     def end_episode(self) -> None:
         """Write what this episode taught to the memory."""

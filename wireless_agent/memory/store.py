@@ -56,6 +56,7 @@ class AgentMemory:
         self._pending: list[tuple[str, str, dict[str, Any]]] = []
         self._knowledge_cache: dict[str, list[MemoryItem]] = {}
         self._profiles: dict[str, TrafficProfile] = {}
+        self._has_episodes = self.episodes.count() > 0  # count() costs a round trip per call
         self.seed_knowledge()
 
     # -- construction ---------------------------------------------------------------------
@@ -120,7 +121,7 @@ class AgentMemory:
     def recall_episodes(self, query: str, scenario: str | None = None,
                         k: int = 3) -> list[MemoryItem]:
         """Past decisions on the most similar requests (in this scenario when given)."""
-        if self.episodes.count() == 0:
+        if not self._has_episodes:
             return []
         res = self.episodes.query(query_embeddings=self._embed([query]), n_results=k,
                                   where={"scenario": scenario} if scenario else None)
@@ -163,6 +164,7 @@ class AgentMemory:
             self._profiles.pop(scenario, None)
         n = len(self._pending)
         self._pending.clear()
+        self._has_episodes = True
         return n
 
 

@@ -50,6 +50,6 @@ def action(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
             "bandwidth": round(plan["bandwidth"], 3) if info["admitted_now"] else 0.0,
         })
     result = {"obs": obs, "reward": reward, "terminated": terminated, "truncated": truncated,
-              "info": info}
+              "info": info, "action": act}
     return {"result": result, "explanation": explain(intent, plan, info),
             "trace": trace_entry("action", t0)}

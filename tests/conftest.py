@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fakes.ollama_server import FakeOllamaServer
-from fakes.openai_server import FakeOpenAIServer
+from wireless_agent.testing.ollama_server import FakeOllamaServer
+from wireless_agent.testing.openai_server import FakeOpenAIServer
 
 _CLEARED = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OLLAMA_HOST", "LANGSMITH_API_KEY",
             "LANGCHAIN_API_KEY")

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fakes import Reply
-from fakes.ollama_server import FakeOllamaServer
-from fakes.openai_server import FakeOpenAIServer
+from wireless_agent.testing import Reply
+from wireless_agent.testing.ollama_server import FakeOllamaServer
+from wireless_agent.testing.openai_server import FakeOpenAIServer
 from pydantic import BaseModel
 
 from wireless_agent import boundary

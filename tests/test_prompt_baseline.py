@@ -6,9 +6,9 @@ import math
 from typing import Any
 
 import pytest
-from fakes import Reply
-from fakes.ollama_server import FakeOllamaServer
-from fakes.openai_server import FakeOpenAIServer
+from wireless_agent.testing import Reply
+from wireless_agent.testing.ollama_server import FakeOllamaServer
+from wireless_agent.testing.openai_server import FakeOpenAIServer
 
 from baselines.base import Decision
 from baselines.prompt import PromptBaseline

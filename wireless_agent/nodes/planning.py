@@ -1,4 +1,4 @@
-"""Planning: slice, bandwidth and re-allocation from tools, checked before it reaches the network."""
+"""Planning: slice, bandwidth and re-allocation from tools, checked before they act."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from fakes import FakeHandler, FakeServer, Reply
+from wireless_agent.testing import FakeHandler, FakeServer, Reply
 
 CHAT_PATH = "/v1/chat/completions"
 

@@ -8,7 +8,7 @@ import math
 import time
 from typing import Any
 
-from fakes import FakeHandler, FakeServer, Reply
+from wireless_agent.testing import FakeHandler, FakeServer, Reply
 
 CHAT_PATH = "/api/chat"
 

@@ -1,8 +1,13 @@
-"""Speed benchmark: environment steps per second (single and vectorised) and optimal solve time."""
+"""Speed benchmarks: env steps/s, optimal solve time, agent latency, eval throughput."""
 
 from __future__ import annotations
 
+import json
+import os
+import statistics
+import tempfile
 import time
+from pathlib import Path
 from functools import partial
 
 import gymnasium as gym
@@ -67,7 +72,8 @@ def bench_optimal(
     return best
 
 
-def run_bench(episodes: int = 2000, num_envs: int = 64, batches: int = 300) -> dict:
+def run_bench(episodes: int = 2000, num_envs: int = 64, batches: int = 300,
+              agent: bool = True) -> dict:
     """All speed figures, with whether the targets are met."""
     single = bench_single(episodes)
     result: dict = {
@@ -87,6 +93,10 @@ def run_bench(episodes: int = 2000, num_envs: int = 64, batches: int = 300) -> d
     worst_200 = max(v for k, v in result["optimal_s"].items() if "N=200" in k)
     result["single_ok"] = single >= TARGET_SINGLE_STEPS_PER_S
     result["optimal_200_ok"] = worst_200 < TARGET_OPTIMAL_200_S
+    if agent:
+        with tempfile.TemporaryDirectory() as tmp:
+            result.update(bench_eval(Path(tmp) / "eval"))
+            result.update(bench_concurrency(Path(tmp)))
     return result
 
 
@@ -100,7 +110,77 @@ def main() -> None:
         print(f"optimal {key:<45} {seconds * 1000:8.1f} ms")
     print(f"optimal at N=200 under {TARGET_OPTIMAL_200_S:g} s: "
           f"{'ok' if r['optimal_200_ok'] else 'MISSED'}")
+    for key in ("eval_decisions_per_s", "agent_decision_ms_p50", "agent_decision_ms_p95",
+                "agent_decisions_per_s", "concurrency_1_s", "concurrency_16_s",
+                "speedup_16_over_1"):
+        if key in r:
+            print(f"{key:<30} {r[key]:10.2f}")
 
 
 if __name__ == "__main__":
     main()
+
+
+def bench_eval(out: Path, warmup: int = 10) -> dict:
+    """Whole default eval offline: decisions/s overall, and the agent's per-decision latency."""
+    from evals.results import read_jsonl
+    from evals.slicing_eval import EvalConfig, Evaluation
+
+    ev = Evaluation(EvalConfig(warmup=warmup), out)
+    total = ev.decisions_left()
+    start = time.perf_counter()
+    ev.run()
+    seconds = time.perf_counter() - start
+    agent_ms = sorted(r["latency_ms"] for r in read_jsonl(out / "decisions.jsonl")
+                      if r["method"] == "agent")
+    return {
+        "eval_decisions": total,
+        "eval_seconds": seconds,
+        "eval_decisions_per_s": total / seconds,
+        "agent_decision_ms_p50": statistics.median(agent_ms),
+        "agent_decision_ms_p95": agent_ms[int(0.95 * (len(agent_ms) - 1))],
+        "agent_decisions_per_s": 1000.0 * len(agent_ms) / sum(agent_ms),
+    }
+
+
+def _scripted_answer(body: dict) -> dict:
+    """A correct-looking answer for whichever prompt the eval sent (bench server)."""
+    text = json.dumps(body.get("messages", ""))
+    if "can_accommodate" in text:
+        return {"intent": "video", "slice": "eMBB", "bandwidth": 10, "rate": 150.0,
+                "latency": 20.0, "can_accommodate": True}
+    return {"slice": "URLLC", "application": "industrial_control", "latency_ms": 5.0,
+            "min_rate_mbps": 1.0, "confidence": 0.9}
+
+
+def bench_concurrency(out: Path, delay_s: float = 0.2, episodes: int = 16, users: int = 5,
+                      levels: tuple[int, ...] = (1, 16)) -> dict:
+    """Eval wall time against a local OpenAI-protocol server answering in `delay_s`."""
+    from evals.slicing_eval import EvalConfig, Evaluation
+    from wireless_agent.testing.openai_server import FakeOpenAIServer
+
+    seconds: dict[int, float] = {}
+    saved = {k: os.environ.get(k) for k in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "NO_PROXY")}
+    with FakeOpenAIServer(responder=_scripted_answer, delay_s=delay_s) as server:
+        os.environ["OPENAI_BASE_URL"] = server.base_url
+        os.environ["OPENAI_API_KEY"] = "local-bench-placeholder"  # the fake checks nothing
+        os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+        try:
+            for level in levels:
+                cfg = EvalConfig(scenarios=["campus"], methods=["prompt", "agent"],
+                                 users=[users], seeds=list(range(episodes // 2)),
+                                 model="openai:gpt-fake", warmup=0, concurrency=level)
+                start = time.perf_counter()
+                Evaluation(cfg, out / f"c{level}").run()
+                seconds[level] = time.perf_counter() - start
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    base = seconds[levels[0]]
+    return {f"concurrency_{k}_s": v for k, v in seconds.items()} | {
+        f"speedup_{levels[-1]}_over_{levels[0]}": base / seconds[levels[-1]],
+        "model_calls": episodes * users,
+    }

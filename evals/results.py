@@ -43,6 +43,7 @@ def write_atomic(path: Path, text: str) -> None:
     """Replace `path` with `text` so that readers see the old or the new file, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(fd, 0o644)  # mkstemp makes files private; results are meant to be shared
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
         fh.write(text)
         fh.flush()

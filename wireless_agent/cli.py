@@ -18,8 +18,9 @@ os.environ.setdefault("LANGSMITH_TRACING", "false")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="An LLM agent for wireless network slicing, its baselines and benchmarks.")
-console = Console()
-err_console = Console(stderr=True)
+# Piped output keeps whole table rows: a file has no terminal width to fit.
+console = Console(width=None if sys.stdout.isatty() else 200)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 T = TypeVar("T")
 
 
@@ -218,7 +219,9 @@ def bench(
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in res.items():
-        table.add_row(key, f"{value:,.3f}" if isinstance(value, float) else str(value))
+        for name, v in (value.items() if isinstance(value, dict) else [(None, value)]):
+            label = f"{key} {name}" if name else key
+            table.add_row(label, f"{v:,.3f}" if isinstance(v, float) else str(v))
     console.print(table)
 
 
@@ -238,6 +241,34 @@ def models(
     for row in list_backends(timeout_s=timeout):
         table.add_row(row["backend"], row.get("model", ""), row["status"], row.get("detail", ""))
     console.print(table)
+
+
+# -- chat -------------------------------------------------------------------------------------
+
+
+@app.command()
+def chat(
+    scenario: Annotated[str, typer.Option("--scenario", "-s", help="center, north, south, "
+                                          "campus[:SEED] or a CSV path: lends each typed "
+                                          "request a channel.")] = "center",
+    model: Annotated[str, typer.Option("--model", "-m", help="offline, ollama:MODEL or "
+                                       "openai:MODEL.")] = "offline",
+    memory: Annotated[Path | None, typer.Option(help="Chroma memory folder (default: an "
+                                                "ephemeral memory).")] = None,
+    session: Annotated[str | None, typer.Option(help="Keep the conversation and network "
+                                                "under this name, and resume it.")] = None,
+    session_dir: Annotated[Path | None, typer.Option(help="Folder of the session database "
+                                                     "(default: the memory folder).")] = None,
+    users: Annotated[int, typer.Option("--users", "-n", help="Arrivals the network has room "
+                                       "for.")] = 100,
+    privacy: Annotated[bool, typer.Option(help="Privacy filter in the agent graph.")] = True,
+    timeout: Annotated[float, typer.Option(help="Seconds per model call.")] = 30.0,
+) -> None:
+    """Talk to the agent on a live network: subscriber requests, operator questions, /help."""
+    from wireless_agent.chat import ChatOptions, run_chat
+
+    guarded(lambda: run_chat(ChatOptions(scenario, model, memory, session, session_dir, users,
+                                         privacy, timeout)))
 
 
 def main() -> None:

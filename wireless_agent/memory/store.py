@@ -118,13 +118,13 @@ class AgentMemory:
             self._knowledge_cache[key] = _items("knowledge", res)[:k]
         return self._knowledge_cache[key]
 
-    def recall_episodes(self, query: str, scenario: str | None = None,
-                        k: int = 3) -> list[MemoryItem]:
-        """Past decisions on the most similar requests (in this scenario when given)."""
+    def recall_episodes(self, query: str, k: int = 3) -> list[MemoryItem]:
+        """Past decisions on the most similar requests."""
         if not self._has_episodes:
             return []
-        res = self.episodes.query(query_embeddings=self._embed([query]), n_results=k,
-                                  where={"scenario": scenario} if scenario else None)
+        # No scenario filter: a similar request elsewhere teaches as much, and the metadata
+        # filter doubles the query's cost.
+        res = self.episodes.query(query_embeddings=self._embed([query]), n_results=k)
         return _items("episode", res)
 
     def traffic_profile(self, scenario: str) -> TrafficProfile:

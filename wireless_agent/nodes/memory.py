@@ -24,7 +24,7 @@ def memory(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         recalled = ctx.memory.recall_knowledge(
             f"{intent['slice']} {intent['application']} {query}",
             key=f"{intent['slice']}:{intent['application']}", k=cfg.k_knowledge)
-        recalled += ctx.memory.recall_episodes(query, ctx.scenario, k=cfg.k_episodes)
+        recalled += ctx.memory.recall_episodes(query, k=cfg.k_episodes)
         items = [{"kind": m.kind, "id": m.id, "text": m.text, "metadata": m.metadata,
                   "distance": round(m.distance, 4)} for m in recalled]
     return {"retrieved": items, "trace": trace_entry("memory", t0, items=len(items))}

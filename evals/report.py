@@ -1,0 +1,293 @@
+"""report.md of a slicing evaluation, written from its result files alone, with its figures."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from evals.plots import (
+    METHOD_LABELS,
+    PUBLISHED_SERIES,
+    load_published,
+    load_summary,
+    ordered,
+    plot_all,
+    published_series,
+    series,
+)
+from evals.results import DECISIONS, MANIFEST, read_jsonl, write_atomic
+from evals.table import TABLE_COLUMNS, final_rows, format_cell
+
+REPORT = "report.md"
+
+
+def write_report(results_dir: Path) -> list[Path]:
+    """Write report.md and the figures of a results folder; the paths written, report last."""
+    results_dir = Path(results_dir)
+    summary = load_summary(results_dir)
+    figures = plot_all(results_dir)
+    text = render_report(summary, _manifest(results_dir),
+                         read_jsonl(results_dir / DECISIONS),
+                         [f.relative_to(results_dir) for f in figures])
+    path = results_dir / REPORT
+    write_atomic(path, text)
+    return [*figures, path]
+
+
+def render_report(summary: list[dict[str, Any]], manifest: dict[str, Any] | None,
+                  decisions: list[dict[str, Any]], figures: list[Path]) -> str:
+    """The Markdown text of the report (figures given relative to the results folder)."""
+    published = load_published()
+    scenarios = ordered((r["scenario"] for r in summary), ())
+    parts = [
+        "# Slicing evaluation report\n",
+        "Drawn from `summary.csv`, `decisions.jsonl` and `manifest.json` of this folder alone; "
+        "`wireless-agent plot <folder>` redraws it. Numbers are seed means.\n",
+        _run_section(manifest),
+        _comparison_section(summary, scenarios),
+        _per_n_section(summary, scenarios, published, "throughput_mbps", "throughput_mbps",
+                       "Throughput per N (Mbps)", 1.0, "{:.1f}"),
+        _per_n_section(summary, scenarios, published, "bandwidth_utilization",
+                       "bandwidth_utilization_percent", "Bandwidth utilization per N (%)",
+                       100.0, "{:.1f}"),
+        _published_notes(published),
+        _gap_section(summary, scenarios),
+        _cost_section(summary),
+        _intent_section(summary, scenarios, decisions),
+        _violation_section(summary, scenarios),
+        _figure_section(figures),
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def _manifest(results_dir: Path) -> dict[str, Any] | None:
+    path = results_dir / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # the run's arguments are context; the numbers still stand without them
+    return data if isinstance(data, dict) else None
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _label(method: str) -> str:
+    return METHOD_LABELS.get(method, method)
+
+
+def _largest(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows at the largest N of their (scenario, method)."""
+    top: dict[tuple[str, str], int] = {}
+    for r in summary:
+        key = (r["scenario"], r["method"])
+        top[key] = max(top.get(key, 0), int(r["users"]))
+    return [r for r in summary if int(r["users"]) == top[(r["scenario"], r["method"])]]
+
+
+def _mean(values: list[Any]) -> float | None:
+    nums = []
+    for v in values:
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            continue
+        if x == x:
+            nums.append(x)
+    return sum(nums) / len(nums) if nums else None
+
+
+def _run_section(manifest: dict[str, Any] | None) -> str:
+    out = ["## Run\n"]
+    if manifest is None:
+        return "\n".join(out + ["No readable `manifest.json`: the run's arguments are unknown.\n"])
+    for key in sorted(manifest):
+        value = manifest[key]
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        out.append(f"- {key}: `{shown}`")
+    if manifest.get("mode", "paper") != "paper" or manifest.get("rate_model", "paper") != "paper":
+        out.append("\nThis run did not use `--mode paper --rate-model paper`: the published "
+                   "WirelessAgent numbers below are not like for like.")
+    return "\n".join(out) + "\n"
+
+
+def _comparison_section(summary: list[dict[str, Any]], scenarios: list[str]) -> str:
+    rows = final_rows(summary)
+    order = {s: i for i, s in enumerate(scenarios)}
+    methods = {m: i for i, m in enumerate(ordered(r["method"] for r in rows))}
+    rows.sort(key=lambda r: (order[r["scenario"]], methods[r["method"]]))
+    body = [[format_cell(key, r.get(key)) for key, _ in TABLE_COLUMNS] for r in rows]
+    return ("## Comparison at the largest N\n\n"
+            + _table([title for _, title in TABLE_COLUMNS], body)
+            + "\n`vs optimal`: throughput over that of the offline optimum at the same N.\n")
+
+
+def _per_n_section(summary: list[dict[str, Any]], scenarios: list[str],
+                   published: dict[str, Any], column: str, published_key: str, title: str,
+                   scale: float, fmt: str) -> str:
+    out = [f"## {title}\n"]
+    for scenario in scenarios:
+        ours = series(summary, scenario, column)
+        theirs = published_series(published, published_key, scenario)
+        methods = ordered(ours)
+        extra = [(key, label) for key, label, _ in PUBLISHED_SERIES if key in theirs]
+        header = ["N", *(_label(m) for m in methods), *(label for _, label in extra)]
+        if published_key == "throughput_mbps":
+            header = [h + " *" if h.startswith("prompt-based (published") else h
+                      for h in header]
+        ns = sorted({n for by_n in ours.values() for n in by_n})
+        rows = []
+        for n in ns:
+            row = [str(n)]
+            row += [fmt.format(ours[m][n] * scale) if n in ours[m] else "-" for m in methods]
+            row += [fmt.format(theirs[k][n]) if n in theirs[k] else "-" for k, _ in extra]
+            rows.append(row)
+        out.append(f"### {scenario}\n\n" + _table(header, rows))
+    return "\n".join(out)
+
+
+def _published_notes(published: dict[str, Any]) -> str:
+    out = ["Published columns: WirelessAgent's paper (see `evals/data/PUBLISHED.md`); "
+           f"source: {published.get('source', 'evals/data/published.json')}. Caveats:\n"]
+    out += [f"- {c}" for c in published.get("caveats", [])]
+    out.append("- \\* marks that self-reported prompt-based throughput column.")
+    return "\n".join(out) + "\n"
+
+
+def _gap_section(summary: list[dict[str, Any]], scenarios: list[str]) -> str:
+    out = ["## Gap to optimal\n",
+           "Gap = 1 - throughput / optimal throughput at the same N (positive: below the "
+           "optimum). The optimum is the offline MILP with the true labels and all N users known, "
+           "admitting as many users as fit, then maximising throughput; a method can exceed it "
+           "(negative gap) by admitting fewer users or by putting users in the other slice.\n"]
+    found = False
+    for scenario in scenarios:
+        by_method = series(summary, scenario, "throughput_mbps")
+        best = by_method.get("optimal")
+        if not best:
+            continue
+        found = True
+        rows = []
+        for method in ordered(by_method):
+            if method == "optimal":
+                continue
+            gaps = {n: 1 - v / best[n] for n, v in by_method[method].items()
+                    if best.get(n)}
+            if not gaps:
+                continue
+            top = max(gaps)
+            worst = max(gaps, key=lambda n: gaps[n])
+            rows.append([_label(method), f"{gaps[top]:.1%} (N={top})",
+                         f"{sum(gaps.values()) / len(gaps):.1%}",
+                         f"{gaps[worst]:.1%} (N={worst})"])
+        out.append(f"### {scenario}\n\n" + _table(
+            ["method", "gap at largest N", "mean gap over N", "largest gap"], rows))
+    if not found:
+        out.append("The optimal method was not run: no gap to report.\n")
+    return "\n".join(out)
+
+
+def _cost_section(summary: list[dict[str, Any]]) -> str:
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in _largest(summary):
+        groups[r["method"]].append(r)
+    rows = []
+    for method in ordered(groups):
+        rs = groups[method]
+        users = sum(int(r["users"]) for r in rs)
+
+        def total(key: str, rs: list[dict[str, Any]] = rs) -> float:
+            return sum(_mean([r.get(key)]) or 0.0 for r in rs)
+
+        prompt, completion = total("prompt_tokens"), total("completion_tokens")
+        p50 = _mean([r.get("decision_ms_p50") for r in rs])
+        rows.append([_label(method), f"{total('llm_calls') / users:.2f}",
+                     f"{prompt / users:.0f}", f"{completion / users:.0f}",
+                     f"{(prompt + completion) / users:.0f}", f"{total('fallbacks'):g}",
+                     f"{total('errors'):g}", "-" if p50 is None else f"{p50:.2f}"])
+    return ("## Model calls and tokens per user\n\n"
+            "At the largest N, over all scenarios and seeds; decision time is the mean of the "
+            "per-episode medians.\n\n"
+            + _table(["method", "calls/user", "prompt tokens/user", "completion tokens/user",
+                      "tokens/user", "fallbacks", "model errors", "decision ms (p50)"], rows))
+
+
+def _scenario_grid(summary: list[dict[str, Any]], scenarios: list[str], cell: Any) -> str:
+    rows_at = _largest(summary)
+    methods = ordered(r["method"] for r in summary)
+    rows = []
+    for scenario in scenarios:
+        row = [scenario]
+        for method in methods:
+            here = [r for r in rows_at if r["scenario"] == scenario and r["method"] == method]
+            every = [r for r in summary if r["scenario"] == scenario and r["method"] == method]
+            row.append(cell(here, every) if here else "-")
+        rows.append(row)
+    return _table(["scenario", *(_label(m) for m in methods)], rows)
+
+
+def _intent_section(summary: list[dict[str, Any]], scenarios: list[str],
+                    decisions: list[dict[str, Any]]) -> str:
+    def cell(here: list[dict[str, Any]], _every: list[dict[str, Any]]) -> str:
+        return format_cell("intent_accuracy", _mean([r.get("intent_accuracy") for r in here]))
+
+    out = ["## Intent accuracy\n", "Share of users whose slice intent matched the label, at the "
+           "largest N.\n", _scenario_grid(summary, scenarios, cell)]
+    per_label = _accuracy_by_label(decisions)
+    if per_label:
+        rows = [[_label(m), *(format_cell("intent_accuracy", per_label[m].get(lab))
+                              for lab in ("eMBB", "URLLC"))] for m in ordered(per_label)]
+        out.append("By true label, over every logged decision at the largest N "
+                   "(decisions.jsonl):\n\n" + _table(["method", "eMBB", "URLLC"], rows))
+    return "\n".join(out)
+
+
+def _accuracy_by_label(decisions: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    longest: dict[tuple[str, str], int] = {}
+    for d in decisions:
+        length = str(d.get("unit", "")).rsplit("|", 1)[-1]
+        if length.isdigit():
+            key = (str(d.get("scenario")), str(d.get("method")))
+            longest[key] = max(longest.get(key, 0), int(length))
+    hits: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    for d in decisions:
+        length = str(d.get("unit", "")).rsplit("|", 1)[-1]
+        key = (str(d.get("scenario")), str(d.get("method")))
+        if (length.isdigit() and int(length) == longest.get(key)
+                and d.get("label") and d.get("intent_correct") is not None):
+            hits[key[1]][d["label"]].append(bool(d["intent_correct"]))
+    return {m: {lab: sum(v) / len(v) for lab, v in by.items()} for m, by in hits.items()}
+
+
+def _violation_section(summary: list[dict[str, Any]], scenarios: list[str]) -> str:
+    def cell(here: list[dict[str, Any]], every: list[dict[str, Any]]) -> str:
+        at = _mean([r.get("min_rate_violations") for r in here])
+        worst = max((_mean([r.get("min_rate_violations")]) or 0.0 for r in every), default=0.0)
+        return f"{format_cell('min_rate_violations', at)} (max {worst:g})"
+
+    return ("## Minimum-rate violations\n\nAdmitted users below their minimum rate at the "
+            "largest N (and the most at any N).\n\n"
+            + _scenario_grid(summary, scenarios, cell))
+
+
+def _figure_section(figures: list[Path]) -> str:
+    if not figures:
+        return ""
+    groups: dict[str, list[Path]] = defaultdict(list)
+    for fig in figures:
+        # Names are <kind>_<scenario>.png, so the part after the first "_" is the scenario.
+        groups[fig.stem.partition("_")[2]].append(fig)
+    out = ["## Figures\n", "Dashed lines are the published WirelessAgent curves.\n"]
+    for scenario, figs in groups.items():
+        links = ", ".join(f"[{f.stem.partition('_')[0]}]({f.as_posix()})" for f in figs)
+        out.append(f"### {scenario}\n\n{links}\n")
+        out += [f"![{f.stem}]({f.as_posix()})\n" for f in figs]
+    return "\n".join(out)
+
+
+__all__ = ["REPORT", "render_report", "write_report"]

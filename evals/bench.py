@@ -7,8 +7,8 @@ import os
 import statistics
 import tempfile
 import time
-from pathlib import Path
 from functools import partial
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np

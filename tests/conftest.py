@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from wireless_agent.testing.ollama_server import FakeOllamaServer
 from wireless_agent.testing.openai_server import FakeOpenAIServer
 

@@ -10,9 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from wireless_agent.testing import Reply
-from wireless_agent.testing.ollama_server import FakeOllamaServer
-from wireless_agent.testing.openai_server import FakeOpenAIServer
 from pydantic import BaseModel
 
 from wireless_agent import boundary
@@ -27,6 +24,9 @@ from wireless_agent.models import (
     make_backend,
     parse_spec,
 )
+from wireless_agent.testing import Reply
+from wireless_agent.testing.ollama_server import FakeOllamaServer
+from wireless_agent.testing.openai_server import FakeOpenAIServer
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = {"slice": "URLLC", "application": "remote surgery", "latency_ms": 5,

@@ -6,14 +6,14 @@ import math
 from typing import Any
 
 import pytest
-from wireless_agent.testing import Reply
-from wireless_agent.testing.ollama_server import FakeOllamaServer
-from wireless_agent.testing.openai_server import FakeOpenAIServer
 
 from baselines.base import Decision
 from baselines.prompt import PromptBaseline
 from env import SlicingEnv
 from wireless_agent import boundary
+from wireless_agent.testing import Reply
+from wireless_agent.testing.ollama_server import FakeOllamaServer
+from wireless_agent.testing.openai_server import FakeOpenAIServer
 
 RECORD_KEYS = {"intent", "slice", "bandwidth", "model_calls", "prompt_tokens",
                "completion_tokens", "latency_ms", "error", "rate_claim_mbps", "fallback"}

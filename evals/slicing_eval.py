@@ -192,8 +192,7 @@ class Evaluation:
             self._warm_up(unit)
             config = AgentConfig(model=self.cfg.model, privacy=self.cfg.privacy,
                                  timeout_s=self.cfg.timeout_s)
-            return SlicingAgent(config, memory=self.memory(), learn=False,
-                                privacy=_privacy_filter() if self.cfg.privacy else None)
+            return SlicingAgent(config, memory=self.memory(), learn=False)
         if unit.method == "prompt":
             from baselines.prompt import PromptBaseline
 
@@ -281,15 +280,6 @@ def _spec_of(scenario_name: str, cfg: EvalConfig) -> str:
         if spec == "campus" and scenario_name.startswith("campus"):
             return spec
     return scenario_name
-
-
-def _privacy_filter() -> Any:
-    """The wireless-domain privacy filter for the agent's privacy node, if available."""
-    try:
-        from wireless_agent.privacy import default_filter
-    except ImportError:
-        return None
-    return default_filter()
 
 
 def _action_log(action: dict[str, Any]) -> dict[str, Any]:

@@ -40,6 +40,10 @@ class SlicingAgent:
 
             backend = make_backend(self.config.model, timeout_s=self.config.timeout_s)
         self.backend = backend
+        if privacy is None and self.config.privacy:
+            from wireless_agent.privacy import default_filter
+
+            privacy = default_filter(self.memory.client)
         self.privacy = privacy
         self.learn = learn
         self.graph = default_graph()

@@ -271,6 +271,45 @@ def chat(
                                          privacy, timeout)))
 
 
+# -- privacy-bench ----------------------------------------------------------------------------
+
+
+@app.command("privacy-bench")
+def privacy_bench(
+    model: Annotated[str, typer.Option("--model", "-m", help="Backend whose policy applies "
+                                       "(remote backends get the strictest).")] = "offline",
+    subscribers: Annotated[int, typer.Option(help="Synthetic subscribers per domain.")] = 20,
+    cases: Annotated[Path | None, typer.Option(help="Extra cases, JSONL in the documented "
+                                               "format (wireless_agent/privacy/POLICY.md).")]
+    = None,
+    cases_per_domain: Annotated[int, typer.Option(help="Generated cases per domain.")] = 200,
+    out: Annotated[Path, typer.Option(help="Folder for privacy_summary.json and "
+                                      "privacy_cases.jsonl.")] = Path("results/privacy"),
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 0,
+) -> None:
+    """Leakage, utility and cost of the privacy filter, on and off, per domain."""
+    import json
+
+    from evals.privacy_bench import print_table, run_privacy_bench
+    from wireless_agent.models import parse_spec
+
+    guarded(lambda: parse_spec(model))
+    if subscribers < 1 or cases_per_domain < 0:
+        fail("--subscribers must be at least 1 and --cases-per-domain at least 0")
+    if cases is not None and not cases.is_file():
+        fail(f"{cases}: no such cases file; give a JSONL file of cases")
+    try:
+        summary = run_privacy_bench(model, subscribers, cases, out, seed,
+                                    cases_per_domain=cases_per_domain)
+    except (json.JSONDecodeError, KeyError, ValueError) as exc:
+        fail(f"{cases or 'cases'}: {type(exc).__name__}: {exc}; see the case format in "
+             "wireless_agent/privacy/POLICY.md")
+        return
+    print_table(summary)
+    console.print(f"written: {out}/privacy_summary.json, {out}/privacy_cases.jsonl",
+                  highlight=False)
+
+
 def main() -> None:
     """Entry point for `python -m wireless_agent.cli`."""
     app()

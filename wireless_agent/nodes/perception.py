@@ -39,7 +39,7 @@ def perception(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, A
         shown = request
         if ctx.privacy is not None:
             shown, _ = ctx.privacy.sanitize("perception", ctx.backend_name, request,
-                                            state.get("subscriber_id"))
+                                            state.get("subscriber_id"), task="slicing_request")
         answer, stats = ctx.backend.structured(
             "perception", render("perception", request=shown), IntentDecision)
         spend = {"calls": stats.calls, "prompt_tokens": stats.prompt_tokens,

@@ -13,10 +13,11 @@ from wireless_agent.state import AgentState
 
 # Roles downstream of retrieval that assemble context from it.
 ROLES = ("planning", "action")
+TASK = "slicing_request"
 
 
 def privacy(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """Filter retrieved items per downstream role and record what passed and what did not."""
+    """Filter retrieved items per downstream role, assemble their context, keep the audit."""
     t0 = time.perf_counter()
     ctx = runtime.context
     items = state.get("retrieved", [])
@@ -25,11 +26,15 @@ def privacy(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
     for role in ROLES:
         if ctx.privacy is None:
             context[role] = {"documents": documents, "fields": {},
-                             "audit": {"role": role, "passed": [i["id"] for i in items],
+                             "audit": {"role": role, "reached": [i["id"] for i in items],
                                        "removed": []}}
             continue
-        filtered = ctx.privacy.apply(role, "slicing_request", ctx.backend_name,
+        from wireless_agent.privacy import assemble
+
+        filtered = ctx.privacy.apply(role, TASK, ctx.backend_name,
                                      state.get("subscriber_id"), state["request"], documents)
+        # Assembling crosses the model boundary, so every context is recorded where asked.
+        prompt = assemble(role, TASK, filtered, ctx.backend_name)
         context[role] = {"documents": filtered.documents, "fields": filtered.fields,
-                         "audit": filtered.audit.to_dict()}
+                         "prompt": prompt, "audit": filtered.audit.to_dict()}
     return {"context": context, "trace": trace_entry("privacy", t0)}

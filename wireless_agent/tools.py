@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from env.slicing_env import SlicingEnv
 from env.slices import SLICES, slice_by_name
+from env.slicing_env import SlicingEnv
 from wireless_agent.planner import min_bandwidth
 
 

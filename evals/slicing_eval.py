@@ -136,8 +136,9 @@ class Evaluation:
         for row in repair_jsonl(self.out / DECISIONS, keep=keys):
             self.logged.setdefault(row["unit"], []).append(row)
         self._memory = None
-        self._warm_lock = threading.Lock()
+        self._warm_lock = threading.RLock()
         self._warmed: set[str] = set()
+        self.warmup_decisions = 0  # agent decisions made to give the memory past episodes
 
     @property
     def todo(self) -> list[Unit]:
@@ -152,10 +153,11 @@ class Evaluation:
 
     def memory(self) -> Any:
         """The agent memory of this results folder (warm-up episodes live there)."""
-        if self._memory is None:
-            from wireless_agent.memory.store import AgentMemory
+        with self._warm_lock:  # concurrent units must not race Chroma's client registry
+            if self._memory is None:
+                from wireless_agent.memory.store import AgentMemory
 
-            self._memory = AgentMemory.open(self.out / "memory")
+                self._memory = AgentMemory.open(self.out / "memory")
         return self._memory
 
     def _warm_up(self, unit: Unit) -> None:
@@ -180,6 +182,7 @@ class Evaluation:
                 done = False
                 while not done:
                     done = agent.act(env, obs).step[2]
+                    self.warmup_decisions += 1
                 agent.end_episode()
             self._warmed.add(unit.scenario)
 

@@ -116,7 +116,7 @@ class AgentMemory:
             res = self.knowledge.query(query_embeddings=self._embed([query]), n_results=k + 1,
                                        where={"topic": {"$ne": "__seed__"}})
             self._knowledge_cache[key] = _items("knowledge", res)[:k]
-        return self._knowledge_cache[key]
+        return list(self._knowledge_cache[key])  # a copy: callers extend what they get
 
     def recall_episodes(self, query: str, k: int = 3) -> list[MemoryItem]:
         """Past decisions on the most similar requests."""

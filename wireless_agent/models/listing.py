@@ -105,7 +105,7 @@ def check_backend(spec: str, timeout_s: float = 5.0) -> None:
 def list_backends(timeout_s: float = 3.0) -> list[dict[str, str]]:
     """Rows {backend, model, status, detail} for offline, local Ollama models and OpenAI."""
     rows = [{"backend": "offline", "model": "", "status": "ready",
-             "detail": "deterministic rules, no model"}]
+             "detail": "built-in intent classifier and tool-based planner, no model server"}]
     try:
         models = ollama_models(timeout_s)
     except BackendError as exc:

@@ -10,6 +10,7 @@ from baselines.greedy import GreedyBaseline
 from baselines.optimal import OptimalBaseline
 from baselines.rule import RuleBaseline
 
+
 def _agent(**options: Any) -> Policy:
     from wireless_agent.agent import SlicingAgent
 

@@ -73,12 +73,13 @@ class SlicingEnv(gym.Env):
 
     ## Arguments
 
-    | argument     | default    | meaning                                                       |
-    |--------------|------------|---------------------------------------------------------------|
-    | `scenario`   | `"center"` | name (center, north, south), `campus[:SEED]`, CSV path, or a `Scenario` |
-    | `users`      | `None`     | episode length L (paper: 30; CSV and dynamic: rows in the file) |
-    | `rate_model` | `"paper"`  | `paper` (10 B log10(1 + 10^(CQI/10))) or `3gpp` (TS 38.214)   |
-    | `mode`       | `"paper"`  | `paper`: file order, nobody leaves; `dynamic`: Poisson arrivals, exponential holding, users drawn from the file |
+    | argument     | default    | meaning                                                   |
+    |--------------|------------|-----------------------------------------------------------|
+    | `scenario`   | `"center"` | center, north, south, `campus[:SEED]`, a CSV, a `Scenario` |
+    | `users`      | `None`     | episode length L (paper: 30; CSV and dynamic: file rows)  |
+    | `rate_model` | `"paper"`  | `paper` (10 B log10(1 + 10^(CQI/10))) or `3gpp` (38.214)  |
+    | `mode`       | `"paper"`  | `paper`: file order, nobody leaves; `dynamic`: Poisson    |
+    |              |            | arrivals, exponential holding, users drawn from the file  |
 
     `info` holds the metrics of `env.metrics.network_metrics`, plus `intent_correct` of this
     step, the arriving user's `uid`, `label`, and the outcome (`admitted_now`, `reason`).

@@ -18,7 +18,7 @@ SUMMARY_COLUMNS = (
     "scenario", "method", "seed", "users", "throughput_mbps", "bandwidth_utilization",
     "embb_utilization", "urllc_utilization", "admitted", "rejected", "min_rate_violations",
     "intent_accuracy", "llm_calls", "prompt_tokens", "completion_tokens", "fallbacks",
-    "errors", "decision_ms_p50", "model",
+    "errors", "decision_ms_p50", "model", "tier_shares",
 )
 
 

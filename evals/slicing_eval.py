@@ -69,6 +69,10 @@ class EvalConfig:
         if unknown:
             raise EvalError(f"unknown method {', '.join(unknown)}; choose from "
                             f"{', '.join(ALL_METHODS)}")
+        if self.model.startswith("tiered:") and "prompt" in methods:
+            methods.remove("prompt")
+            notes.append("prompt: the paper's baseline asks one model; give it ollama:MODEL or "
+                         "openai:MODEL, not tiers")
         if self.model == "offline":
             for m in MODEL_METHODS:
                 if m in methods:
@@ -320,9 +324,19 @@ def _decision_row(unit: Unit, step: int, env: SlicingEnv, decision: Any,
         "model_calls": rec.get("model_calls", 0), "prompt_tokens": rec.get("prompt_tokens", 0),
         "completion_tokens": rec.get("completion_tokens", 0),
         "latency_ms": round(rec.get("latency_ms", ms), 3), "fallback": bool(rec.get("fallback")),
-        "error": rec.get("error"), "explanation": rec.get("explanation"),
+        "error": rec.get("error"), "tier": rec.get("tier"),
+        "explanation": rec.get("explanation"),
         "action": _action_log(decision.action),
     }
+
+
+def _tier_shares(history: list[dict[str, Any]]) -> str:
+    """Share of decisions per deciding tier, e.g. 'offline:0.87;ollama:qwen2.5:3b:0.13'."""
+    tiers = [h.get("tier") for h in history if h.get("tier")]
+    if not tiers:
+        return ""
+    counts = {t: tiers.count(t) for t in dict.fromkeys(tiers)}
+    return ";".join(f"{t}:{n / len(tiers):.3f}" for t, n in counts.items())
 
 
 def _snapshot(unit: Unit, n: int, info: dict[str, Any], history: list[dict[str, Any]],
@@ -344,6 +358,7 @@ def _snapshot(unit: Unit, n: int, info: dict[str, Any], history: list[dict[str, 
         "fallbacks": sum(bool(h["fallback"]) for h in history),
         "errors": sum(bool(h["error"]) for h in history),
         "decision_ms_p50": round(statistics.median(lat), 4) if lat else 0.0,
+        "tier_shares": _tier_shares(history),
         "model": model if unit.method in ("agent", "prompt") else "",
     }
 

@@ -86,9 +86,12 @@ def test_parse_spec_rejects_bad_strings_in_one_line(bad: str) -> None:
     assert any(w in str(err.value) for w in ("write", "e.g.", "may not"))
 
 
-def test_make_backend_rejects_tiered_for_now() -> None:
-    with pytest.raises(ModelSpecError, match="not supported yet"):
-        make_backend("tiered:ollama:a,openai:b")
+def test_make_backend_builds_tiers_in_order() -> None:
+    from wireless_agent.models.tiered import TieredBackend
+
+    backend = make_backend("tiered:offline,ollama:a,openai:b")
+    assert isinstance(backend, TieredBackend)
+    assert backend.tier_names == ["offline", "ollama:a", "openai:b"]
 
 
 def test_offline_path_imports_no_provider_and_records_the_prompt() -> None:

@@ -86,6 +86,8 @@ class SlicingAgent:
             "model_calls": spend["calls"], "prompt_tokens": spend["prompt_tokens"],
             "completion_tokens": spend["completion_tokens"], "latency_ms": round(ms, 3),
             "fallback": intent["source"] == "fallback",
+            "tier": intent.get("tier") or ("offline" if intent["source"] != "model"
+                                           else self.config.model),
             "node_ms": {t["node"]: round(t["ms"], 3) for t in out["trace"]},
             "explanation": out["explanation"],
         }

@@ -271,8 +271,7 @@ def make_backend(spec: str, *, timeout_s: float = 30.0) -> ModelBackend:
     if parsed.provider == "offline":
         return OfflineBackend(parsed, timeout_s)
     if parsed.provider == "tiered":
-        raise ModelSpecError(
-            f"model spec {spec!r}: tiered backends are not supported yet; "
-            "use one of ollama:MODEL or openai:MODEL"
-        )
+        from wireless_agent.models.tiered import make_tiered  # lazy: tiered imports this module
+
+        return make_tiered(parsed, timeout_s=timeout_s)
     return ModelBackend(parsed, timeout_s)

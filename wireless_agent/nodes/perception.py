@@ -47,7 +47,10 @@ def perception(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, A
         if answer is None:
             intent = {**_offline_intent(ctx, request), "source": "fallback"}
         else:
-            intent = {**answer.model_dump(), "source": "model"}
+            tier = getattr(answer, "tier", None)
+            source = ("fallback" if getattr(answer, "fallback", False)
+                      else "offline" if tier == "offline" else "model")
+            intent = {**answer.model_dump(), "source": source}
     return {
         "request": request,
         "user": {"slot": env.t, "uid": user.uid, "cqi": user.cqi,

@@ -109,3 +109,24 @@ def test_bad_arguments_get_one_clear_line(tmp_path: Path, args: list[str], needl
 def test_eval_config_rejects_non_positive_users() -> None:
     with pytest.raises(EvalError, match="positive"):
         Evaluation(EvalConfig(users=[0, 5]), Path("/nonexistent/never-written"))
+
+
+def test_sweep_threshold_traces_accuracy_against_escalation(tmp_path: Path) -> None:
+    from wireless_agent.testing.openai_server import FakeOpenAIServer
+
+    answer = {"slice": "URLLC", "application": "x", "latency_ms": 5.0, "min_rate_mbps": 1.0,
+              "confidence": 0.99}
+    with FakeOpenAIServer(default=answer) as server:
+        env = {**os.environ, "OPENAI_BASE_URL": server.base_url,
+               "OPENAI_API_KEY": "sk-test-not-a-real-key", "NO_PROXY": "127.0.0.1,localhost"}
+        res = subprocess.run([*CLI, "eval", "--sweep-threshold", "--model",
+                              "tiered:offline,openai:gpt-fake", "--scenario", "north",
+                              "--users", "10", "--out", str(tmp_path / "s")],
+                             capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr
+    with (tmp_path / "s" / "tier_sweep.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    shares = [float(r["device_share"]) for r in rows]
+    assert shares[0] == 1.0 and shares[-1] == 0.0  # threshold 0.5 keeps all, 1.0 none
+    assert shares == sorted(shares, reverse=True)
+    assert (tmp_path / "s" / "tier_sweep.png").read_bytes()[:4] == b"\x89PNG"

@@ -143,6 +143,10 @@ def eval_(
     privacy: Annotated[bool, typer.Option(help="Privacy filter in the agent graph.")] = True,
     timeout: Annotated[float, typer.Option(help="Seconds per model call.")] = 30.0,
     plots: Annotated[bool, typer.Option(help="Write report.md and figures.")] = True,
+    sweep_threshold: Annotated[bool, typer.Option(help="With --model tiered:..., trace intent "
+                                                  "accuracy against the share escalated over "
+                                                  "device thresholds instead of the grid.")]
+    = False,
 ) -> None:
     """Run the batch slicing evaluation and print the comparison table."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -167,6 +171,9 @@ def eval_(
         if guarded(lambda: parse_spec(model)).provider != "tiered":
             guarded(lambda: check_backend(model))
     out = out or Path("results") / time.strftime("eval-%Y%m%d-%H%M%S")
+    if sweep_threshold:
+        _sweep(cfg, out, timeout)
+        return
     evaluation = guarded(lambda: Evaluation(cfg, out, resume=resume))
     for note in evaluation.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
@@ -187,6 +194,31 @@ def eval_(
                   "(summary.csv, decisions.jsonl)", highlight=False)
     if plots:
         _report(out)
+
+
+def _sweep(cfg: Any, out: Path, timeout_s: float) -> None:
+    """The tier threshold sweep on the requests of the chosen scenarios."""
+    from env.scenarios import load_scenario
+    from evals.results import write_csv
+    from evals.tier_sweep import DEFAULT_THRESHOLDS, plot_sweep, sweep_thresholds
+
+    if not cfg.model.startswith("tiered:"):
+        fail("--sweep-threshold needs tiers: --model tiered:offline,ollama:MODEL,openai:MODEL")
+    requests = [(u.request, u.label) for spec in cfg.scenarios
+                for u in guarded(lambda spec=spec: load_scenario(spec, users=max(cfg.users))).users]
+    rows = guarded(lambda: sweep_thresholds(requests, cfg.model, list(DEFAULT_THRESHOLDS),
+                                            timeout_s=timeout_s))
+    out.mkdir(parents=True, exist_ok=True)
+    flat = [{k: v for k, v in r.items() if not isinstance(v, dict)} for r in rows]
+    write_csv(out / "tier_sweep.csv", flat, tuple(flat[0]))
+    plot_sweep(rows, out / "tier_sweep.png")
+    table = Table(title=f"Tier sweep over {len(requests)} requests ({cfg.model})")
+    for col in flat[0]:
+        table.add_column(col, justify="right")
+    for r in flat:
+        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r.values()))
+    console.print(table)
+    console.print(f"written: {out}/tier_sweep.csv, {out}/tier_sweep.png", highlight=False)
 
 
 def _report(out: Path) -> None:

@@ -274,6 +274,14 @@ class SlicingEnv(gym.Env):
         self.bandwidth = proposed
         return True
 
+    def replace_arrival(self, user: User) -> None:
+        """Make `user` the one arriving now (interactive use: a typed request, say)."""
+        old = self.current
+        if old is None:
+            raise RuntimeError("the episode is over; call reset()")
+        self.schedule[self.t] = Arrival(user, old.time, old.departure)
+        self._requests[self.t] = self._clean_request(user.request)
+
     def render(self) -> str | None:
         """A one-line text summary of the slices (render_mode 'ansi')."""
         m = self.metrics()

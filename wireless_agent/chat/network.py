@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from env.arrivals import Arrival
 from env.scenarios import Scenario, ScenarioError, User, load_scenario
 from env.slicing_env import SlicingEnv
 
@@ -98,10 +97,7 @@ class ChatNetwork:
         user = User(uid=t + 1, x=float(x), y=float(y), z=float(z),
                     cqi=int(cqi if cqi is not None else template.cqi), request=request,
                     label=label(request))
-        old = self.env.schedule[t]
-        self.env.schedule[t] = Arrival(user, old.time, old.departure)
-        # The observation's request text is cached per episode; keep it in step with the user.
-        self.env._requests[t] = self.env._clean_request(request)
+        self.env.replace_arrival(user)
         return user
 
     def step(self, action: dict[str, Any]) -> dict[str, Any]:

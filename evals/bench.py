@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import tempfile
 import time
@@ -158,28 +157,20 @@ def bench_concurrency(out: Path, delay_s: float = 0.2, episodes: int = 16, users
                       levels: tuple[int, ...] = (1, 16)) -> dict:
     """Eval wall time against a local OpenAI-protocol server answering in `delay_s`."""
     from evals.slicing_eval import EvalConfig, Evaluation
+    from wireless_agent.testing import environ
     from wireless_agent.testing.openai_server import FakeOpenAIServer
 
     seconds: dict[int, float] = {}
-    saved = {k: os.environ.get(k) for k in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "NO_PROXY")}
-    with FakeOpenAIServer(responder=_scripted_answer, delay_s=delay_s) as server:
-        os.environ["OPENAI_BASE_URL"] = server.base_url
-        os.environ["OPENAI_API_KEY"] = "local-bench-placeholder"  # the fake checks nothing
-        os.environ["NO_PROXY"] = "127.0.0.1,localhost"
-        try:
-            for level in levels:
-                cfg = EvalConfig(scenarios=["campus"], methods=["prompt", "agent"],
-                                 users=[users], seeds=list(range(episodes // 2)),
-                                 model="openai:gpt-fake", warmup=0, concurrency=level)
-                start = time.perf_counter()
-                Evaluation(cfg, out / f"c{level}").run()
-                seconds[level] = time.perf_counter() - start
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+    with FakeOpenAIServer(responder=_scripted_answer, delay_s=delay_s) as server, environ(
+            OPENAI_BASE_URL=server.base_url, NO_PROXY="127.0.0.1,localhost",
+            OPENAI_API_KEY="local-bench-placeholder"):  # the fake checks no key
+        for level in levels:
+            cfg = EvalConfig(scenarios=["campus"], methods=["prompt", "agent"],
+                             users=[users], seeds=list(range(episodes // 2)),
+                             model="openai:gpt-fake", warmup=0, concurrency=level)
+            start = time.perf_counter()
+            Evaluation(cfg, out / f"c{level}").run()
+            seconds[level] = time.perf_counter() - start
     base = seconds[levels[0]]
     return {f"concurrency_{k}_s": v for k, v in seconds.items()} | {
         f"speedup_{levels[-1]}_over_{levels[0]}": base / seconds[levels[-1]],

@@ -133,7 +133,7 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "scenario"
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def save_png(fig: Figure, path: Path) -> Path:
     """Write the figure as PNG so readers see the old or the new file, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png.tmp")
@@ -227,20 +227,20 @@ def plot_all(results_dir: Path) -> list[Path]:
                            published_series(published, "throughput_mbps", scenario),
                            f"{scenario}: system throughput", "throughput (Mbps)", 1.0,
                            throughput_labels)
-        written.append(_save(fig, out_dir / f"throughput_{name}.png"))
+        written.append(save_png(fig, out_dir / f"throughput_{name}.png"))
         fig = _line_figure(series(summary, scenario, "bandwidth_utilization"),
                            published_series(published, "bandwidth_utilization_percent",
                                             scenario),
                            f"{scenario}: bandwidth utilization", "bandwidth utilization (%)",
                            100.0, {})
-        written.append(_save(fig, out_dir / f"utilization_{name}.png"))
+        written.append(save_png(fig, out_dir / f"utilization_{name}.png"))
         largest = {m: max(by_n) for m, by_n in
                    series(summary, scenario, "throughput_mbps").items() if by_n}
         counts = {m: c for m, n in largest.items()
                   if (c := slice_admissions(decisions, scenario, m, n)) is not None}
         if counts:
             fig = _bar_figure(counts, {m: largest[m] for m in counts}, scenario)
-            written.append(_save(fig, out_dir / f"admitted_{name}.png"))
+            written.append(save_png(fig, out_dir / f"admitted_{name}.png"))
     return written
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from evals.plots import save_png
 from prompts import render
 from wireless_agent.models.backend import ModelBackend, make_backend
 from wireless_agent.models.schemas import IntentDecision
@@ -112,7 +111,6 @@ def largest_only(requests: Requests, spec: ModelSpec | str, *, workers: int = 8,
 def plot_sweep(rows: list[dict[str, Any]], path: Path, largest: dict[str, Any] | None = None
                ) -> Path:
     """Accuracy against the escalated share, and prompt tokens per tier, as one PNG."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(11.0, 4.4))
@@ -146,17 +144,7 @@ def plot_sweep(rows: list[dict[str, Any]], path: Path, largest: dict[str, Any] |
     tok.legend(fontsize=8)
     tok.grid(alpha=0.3)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png.tmp")
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes files private; figures are meant to be shared
-        with os.fdopen(fd, "wb") as fh:
-            FigureCanvasAgg(fig).print_png(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return save_png(fig, path)
 
 
 def paper_and_heldout() -> Requests:
@@ -200,27 +188,18 @@ def label_responder(requests: Requests, confidence: float = 0.95, unsure_share: 
 def scripted_tiers(requests: Requests, edge_ms: float, cloud_ms: float,
                    edge_unsure: float) -> Iterator[str]:
     """Both fakes on 127.0.0.1 answering from the labels; yields the tiered spec to use."""
+    from wireless_agent.testing import environ
     from wireless_agent.testing.ollama_server import FakeOllamaServer
     from wireless_agent.testing.openai_server import FakeOpenAIServer
 
-    names = ("OLLAMA_HOST", "OPENAI_BASE_URL", "OPENAI_API_KEY", "NO_PROXY", "no_proxy")
-    saved = {k: os.environ.get(k) for k in names}
     edge = FakeOllamaServer(responder=label_responder(requests, unsure_share=edge_unsure),
                             delay_s=edge_ms / 1000.0)
     cloud = FakeOpenAIServer(models=["gpt-4o-mini"], responder=label_responder(requests),
                              delay_s=cloud_ms / 1000.0)
-    with edge, cloud:
-        os.environ.update(OLLAMA_HOST=edge.url, OPENAI_BASE_URL=cloud.base_url,
-                          OPENAI_API_KEY="sk-scripted-not-a-key", NO_PROXY="127.0.0.1",
-                          no_proxy="127.0.0.1")
-        try:
-            yield DEFAULT_SPEC
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+    with edge, cloud, environ(OLLAMA_HOST=edge.url, OPENAI_BASE_URL=cloud.base_url,
+                              OPENAI_API_KEY="sk-scripted-not-a-key", NO_PROXY="127.0.0.1",
+                              no_proxy="127.0.0.1"):
+        yield DEFAULT_SPEC
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from env.slices import EMBB, SLICES, TOTAL_MHZ, URLLC
+from env.slices import EMBB, TOTAL_MHZ, URLLC
 
 # Lookup tables indexed by slice index (0 = none, 1 = eMBB, 2 = URLLC).
 RATE_MIN = np.array([0.0, EMBB.rate_min_mbps, URLLC.rate_min_mbps])
 CAPACITY = np.array([1.0, EMBB.capacity_mhz, URLLC.capacity_mhz])
 # Rates within this tolerance of the minimum are not violations (float round-off of solvers).
 RATE_TOL = 1e-6
-
-METRIC_NAMES = (
-    "throughput_mbps", "bandwidth_utilization", "embb_utilization", "urllc_utilization",
-    "admitted", "rejected", "active", "min_rate_violations", "intent_accuracy",
-)
-
 
 def network_metrics(
     slice_of: np.ndarray,
@@ -29,7 +23,7 @@ def network_metrics(
 ) -> dict[str, float]:
     """Throughput, utilisation, counts and intent accuracy of the network as it is now."""
     rates = bandwidth * per_mhz
-    used = np.bincount(slice_of, weights=bandwidth, minlength=3)
+    used = slice_used(slice_of, bandwidth)
     violations = int(np.count_nonzero((slice_of > 0) & (rates < RATE_MIN[slice_of] - RATE_TOL)))
     return {
         "throughput_mbps": float(rates.sum()),
@@ -48,5 +42,3 @@ def slice_used(slice_of: np.ndarray, bandwidth: np.ndarray) -> np.ndarray:
     """MHz in use per slice index (array of 3, index 0 unused)."""
     return np.bincount(slice_of, weights=bandwidth, minlength=3)
 
-
-__all__ = ["METRIC_NAMES", "SLICES", "network_metrics", "slice_used"]

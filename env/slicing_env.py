@@ -10,7 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from env.arrivals import Arrival, get_arrivals
-from env.metrics import CAPACITY, network_metrics
+from env.metrics import CAPACITY, network_metrics, slice_used
 from env.rates import get_rate_model
 from env.scenarios import Scenario, ScenarioError, User, load_population, load_scenario
 from env.slices import EMBB, URLLC
@@ -164,7 +164,7 @@ class SlicingEnv(gym.Env):
 
     def _obs(self) -> dict[str, Any]:
         arrival = self.current
-        used = np.bincount(self.slice_of, weights=self.bandwidth, minlength=3)
+        used = slice_used(self.slice_of, self.bandwidth)
         user: User | None = arrival.user if arrival else None
         return {
             "request": self._requests[self.t] if user else "",
@@ -268,7 +268,7 @@ class SlicingEnv(gym.Env):
         s = self.slice_of
         proposed = np.where(change, np.clip(new_bw[: self.length], _BW_MIN[s], _BW_MAX[s]),
                             self.bandwidth)
-        used = np.bincount(s, weights=proposed, minlength=3)
+        used = slice_used(s, proposed)
         if (used[1:] > CAPACITY[1:] + _EPS).any():
             return False
         self.bandwidth = proposed

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from env.metrics import slice_used
 from env.slices import SLICES, slice_by_name
 from env.slicing_env import SlicingEnv
 from wireless_agent.planner import min_bandwidth
@@ -13,7 +14,7 @@ from wireless_agent.planner import min_bandwidth
 
 def observe_network(env: SlicingEnv) -> dict[str, Any]:
     """Per-slice MHz used and free, users served, and arrivals still to come."""
-    used = np.bincount(env.slice_of, weights=env.bandwidth, minlength=3)
+    used = slice_used(env.slice_of, env.bandwidth)
     users = np.bincount(env.slice_of, minlength=3)
     out: dict[str, Any] = {"remaining": max(env.length - env.t - 1, 0)}
     for s in SLICES:

@@ -6,26 +6,24 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-import numpy as np
 from langgraph.runtime import Runtime
 
 from env.slices import BY_INDEX, slice_by_name
 from wireless_agent.context import AgentContext
 from wireless_agent.nodes.timing import trace_entry
-from wireless_agent.planner import Plan, check_plan, plan_admission
+from wireless_agent.planner import Plan, check_plan, min_bandwidth, plan_admission
 from wireless_agent.state import AgentState
 
 
-def _without_reallocation(s: int, per_mhz: float, slot: int, ctx: AgentContext) -> Plan:
+def _without_reallocation(s: int, per_mhz: float, ctx: AgentContext) -> Plan:
     """A fallback plan that touches nobody else: the floor, if it fits in the free MHz."""
     env = ctx.env
     spec = BY_INDEX[s]
-    plan = plan_admission(s, per_mhz, slot, np.zeros_like(env.slice_of), env.per_mhz)
+    floor = float(min_bandwidth(spec, per_mhz))
     free = spec.capacity_mhz - float(env.bandwidth[env.slice_of == s].sum())
-    if not plan.admit or plan.min_bandwidth > free + 1e-9:
+    if floor > min(free, spec.bw_max_mhz) + 1e-9:
         return Plan(s, False, reason=f"{spec.name} has {free:.1f} MHz free, not enough")
-    return Plan(s, True, plan.min_bandwidth, {}, "fits without re-allocation",
-                plan.min_bandwidth * per_mhz, plan.min_bandwidth)
+    return Plan(s, True, floor, {}, "fits without re-allocation", floor * per_mhz, floor)
 
 
 def planning(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -40,7 +38,7 @@ def planning(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any
         lambda: plan_admission(s, user["per_mhz"], user["slot"], env.slice_of, env.per_mhz,
                                profile, state["network"]["remaining"]),
         lambda: plan_admission(s, user["per_mhz"], user["slot"], env.slice_of, env.per_mhz),
-        lambda: _without_reallocation(s, user["per_mhz"], user["slot"], ctx),
+        lambda: _without_reallocation(s, user["per_mhz"], ctx),
     ][: 1 + ctx.config.max_replans]
     problems: list[str] = []
     plan = None

@@ -243,6 +243,9 @@ class SlicingEnv(gym.Env):
         if not admitted_now:
             self.rejected += 1
 
+        # What the arriving user got, before departures can take it away again.
+        slice_now, bw_now = int(self.slice_of[i]), float(self.bandwidth[i])
+        rate_now = bw_now * float(self.per_mhz[i])
         self.t += 1
         nxt = self.current
         if nxt is not None and self.mode != "paper":
@@ -254,7 +257,7 @@ class SlicingEnv(gym.Env):
         info.update(
             uid=user.uid, label=user.label, intent_correct=intent_correct,
             admitted_now=admitted_now, reason=reason, realloc_refused=realloc_refused,
-            rate_mbps=float(self.bandwidth[i] * self.per_mhz[i]),
+            rate_mbps=rate_now, slice_index=slice_now, bandwidth_mhz=bw_now,
         )
         terminated = nxt is None
         return self._obs(), float(reward), terminated, False, info

@@ -22,9 +22,10 @@ from evals.results import (
     SUMMARY_COLUMNS,
     UNITS,
     JsonlWriter,
+    exclusive,
+    load_decisions,
+    load_units,
     prepare_dir,
-    read_jsonl,
-    repair_jsonl,
     write_csv,
 )
 
@@ -32,6 +33,8 @@ ALL_METHODS = ("agent", "prompt", "rule", "optimal", "greedy")
 MODEL_METHODS = ("prompt",)  # methods that cannot run without a model backend
 DEFAULT_USERS = (1, 5, 10, 15, 20, 25, 30)
 WARMUP_SEED = 10_000  # past episodes never share a seed with scored ones
+RATE_MODELS = ("paper", "3gpp")
+MODES = ("paper", "dynamic")
 
 
 class EvalError(ValueError):
@@ -44,7 +47,7 @@ class EvalConfig:
 
     scenarios: list[str] = field(default_factory=lambda: list(PAPER_SCENARIOS))
     methods: list[str] | None = None  # None: every method the backend can run
-    users: list[int] = field(default_factory=lambda: list(DEFAULT_USERS))
+    users: list[int] | None = None  # None: DEFAULT_USERS, clipped to short scenario files
     seeds: list[int] = field(default_factory=lambda: [0])
     model: str = "offline"
     rate_model: str = "paper"
@@ -54,28 +57,60 @@ class EvalConfig:
     concurrency: int | None = None
     timeout_s: float = 30.0
 
-    def manifest(self) -> dict[str, Any]:
+    def validate(self) -> None:
+        """Refuse, in one line, arguments no run can use (before anything is written)."""
+        if not self.scenarios:
+            raise EvalError("--scenario is empty; give e.g. center,north,south")
+        if self.methods is not None and not self.methods:
+            raise EvalError("--methods is empty; give e.g. agent,optimal")
+        if self.users is not None and (not self.users or min(self.users) < 1):
+            raise EvalError("--users needs positive whole numbers, e.g. 1,5,10,30")
+        if not self.seeds or min(self.seeds) < 0:
+            raise EvalError("--seeds needs whole numbers from 0, e.g. 0,1,2 or 0-4")
+        if self.rate_model not in RATE_MODELS:
+            raise EvalError(f"--rate-model {self.rate_model!r} is unknown; use paper or 3gpp")
+        if self.mode not in MODES:
+            raise EvalError(f"--mode {self.mode!r} is unknown; use paper or dynamic")
+        if self.warmup < 0:
+            raise EvalError(f"--warmup {self.warmup} is negative; give 0 (no past episodes) "
+                            "or more")
+        if not self.timeout_s > 0:
+            raise EvalError(f"--timeout {self.timeout_s:g} must be more than 0 seconds")
+        if self.concurrency is not None and self.concurrency < 1:
+            raise EvalError(f"--concurrency {self.concurrency} must be at least 1")
+
+    def identity(self) -> dict[str, Any]:
         """What identifies the results (resume must see the same)."""
         out = asdict(self)
-        out.pop("concurrency")
+        for how in ("concurrency", "timeout_s"):  # how fast, not what: may change on resume
+            out.pop(how)
         out["methods"] = self.resolved_methods()[0]
         return out
 
     def resolved_methods(self) -> tuple[list[str], list[str]]:
         """Methods to run, and notes about methods left out."""
         notes: list[str] = []
-        methods = list(self.methods) if self.methods else list(ALL_METHODS)
+        methods = list(dict.fromkeys(self.methods)) if self.methods else list(ALL_METHODS)
         unknown = [m for m in methods if m not in ALL_METHODS]
         if unknown:
             raise EvalError(f"unknown method {', '.join(unknown)}; choose from "
                             f"{', '.join(ALL_METHODS)}")
-        if self.model.startswith("tiered:") and "prompt" in methods:
+        asked = self.methods is not None
+        tiered = self.model.startswith("tiered:")
+        if tiered and "prompt" in methods:
+            if asked:
+                raise EvalError("prompt: the paper's baseline asks one model; give it --model "
+                                "ollama:MODEL or openai:MODEL, not tiers, or drop it from "
+                                "--methods")
             methods.remove("prompt")
             notes.append("prompt: the paper's baseline asks one model; give it ollama:MODEL or "
                          "openai:MODEL, not tiers")
         if self.model == "offline":
             for m in MODEL_METHODS:
                 if m in methods:
+                    if asked:
+                        raise EvalError(f"{m} needs a model backend: add --model ollama:MODEL "
+                                        f"or openai:MODEL, or drop {m} from --methods")
                     methods.remove(m)
                     notes.append(f"{m}: needs a model backend (--model ollama:MODEL or "
                                  "openai:MODEL); not run with --model offline")
@@ -84,7 +119,7 @@ class EvalConfig:
 
 @dataclass(frozen=True)
 class Unit:
-    """One episode to run: online methods once per seed, offline (oracle) methods once per N."""
+    """One episode to run: one (scenario, method, seed, N), scored at its end."""
 
     scenario: str
     method: str
@@ -104,65 +139,77 @@ def _scenario(spec: str, seed: int, users: int | None) -> Scenario:
     return load_scenario(spec, users=users)
 
 
-def plan_units(cfg: EvalConfig, methods: list[str]) -> list[Unit]:
-    """Every episode of the grid, checked against the scenarios' sizes."""
-    users = sorted(set(cfg.users))
-    if not users or users[0] < 1:
-        raise EvalError("--users needs positive whole numbers, e.g. 1,5,10,30")
-    from baselines.registry import OFFLINE_METHODS
+def seed_sensitive(spec: str, mode: str) -> bool:
+    """Whether the seed changes a scenario's episodes (dynamic arrivals or a drawn campus)."""
+    return mode == "dynamic" or spec == "campus"
 
+
+def plan_units(cfg: EvalConfig, methods: list[str]) -> tuple[list[Unit], list[str]]:
+    """Every episode of the grid, checked against the scenarios' sizes; and notes."""
+    notes: list[str] = []
     units = []
     for spec in cfg.scenarios:
-        for seed in cfg.seeds:
-            scn = _scenario(spec, seed, users[-1])  # raises ScenarioError if too small
-            for method in methods:
-                if method in OFFLINE_METHODS:
-                    units += [Unit(scn.name, method, seed, n, (n,)) for n in users]
-                else:
-                    units.append(Unit(scn.name, method, seed, users[-1], tuple(users)))
-    return units
+        users = sorted(set(cfg.users or DEFAULT_USERS))
+        seeds = list(dict.fromkeys(cfg.seeds))
+        if len(seeds) > 1 and not seed_sensitive(spec, cfg.mode):
+            notes.append(f"{spec}: every seed gives the same episode in paper mode; "
+                         f"ran seed {seeds[0]} only (use --mode dynamic to vary arrivals)")
+            seeds = seeds[:1]
+        if cfg.users is None:  # the default grid fits itself to a short file, saying so
+            size = len(_scenario(spec, seeds[0], None).users) if spec.endswith(".csv") else None
+            if size is not None and size < users[-1]:
+                notes.append(f"{spec}: the file has {size} users; N clipped to {size}")
+                users = sorted({min(n, size) for n in users})
+        for seed in seeds:
+            _scenario(spec, seed, users[-1])  # raises ScenarioError if too small
+            name = _scenario(spec, seed, 1).name
+            # Each N is its own episode: an online method told the episode is N users long
+            # plans for N, so a prefix of a longer episode is not an N-user run.
+            units += [Unit(name, method, seed, n, (n,)) for method in methods for n in users]
+    return units, notes
 
 
-class Evaluation:
-    """Runs a grid into a results folder, appending as it goes and resuming what is there."""
+class UnitRunner:
+    """Builds each unit's policy and runs its episode; shared by every unit of a run."""
 
-    def __init__(self, cfg: EvalConfig, out: Path, resume: bool = False) -> None:
+    def __init__(self, cfg: EvalConfig, memory_dir: Path) -> None:
         self.cfg = cfg
-        self.out = Path(out)
-        self.methods, self.notes = cfg.resolved_methods()
-        self.units = plan_units(cfg, self.methods)
-        prepare_dir(self.out, cfg.manifest(), resume)
-        done = read_jsonl(self.out / UNITS)
-        self.done = {u["unit"]: u for u in done}
-        keys = {u.key for u in self.units}
-        # Decisions of units that did not finish are kept and replayed, not run again.
-        self.logged: dict[str, list[dict[str, Any]]] = {}
-        for row in repair_jsonl(self.out / DECISIONS, keep=keys):
-            self.logged.setdefault(row["unit"], []).append(row)
-        self._memory = None
-        self._warm_lock = threading.RLock()
-        self._warmed: set[str] = set()
+        self.memory_dir = memory_dir
+        self._memory: Any = None
+        self._warm_lock = threading.Lock()
+        self._warmed: set[tuple[str, int]] = set()
         self.warmup_decisions = 0  # agent decisions made to give the memory past episodes
 
-    @property
-    def todo(self) -> list[Unit]:
-        """Units not finished yet."""
-        return [u for u in self.units if u.key not in self.done]
+    def prepare(self, units: list[Unit]) -> None:
+        """Import and build what units share, before any thread starts.
 
-    def decisions_left(self) -> int:
-        """Decisions still to make (for a progress bar)."""
-        return sum(u.length - len(self.logged.get(u.key, [])) for u in self.todo)
+        Python's import lock deadlocks when two threads import chromadb's modules at once,
+        and the memory and warm-up are shared, so both happen here, in one thread.
+        """
+        methods = {u.method for u in units}
+        if "agent" in methods:
+            import wireless_agent.agent  # noqa: F401  (heavy: chromadb, langgraph)
 
-    # -- policies -------------------------------------------------------------------------
+            self.memory()
+            for unit in units:
+                if unit.method == "agent":
+                    self._warm_up(unit)
+        if "prompt" in methods:
+            import baselines.prompt  # noqa: F401
+        import baselines.registry  # noqa: F401
 
     def memory(self) -> Any:
-        """The agent memory of this results folder (warm-up episodes live there)."""
-        with self._warm_lock:  # concurrent units must not race Chroma's client registry
-            if self._memory is None:
-                from wireless_agent.memory.store import AgentMemory
+        """The agent memory of this run (warm-up episodes live there)."""
+        if self._memory is None:
+            from wireless_agent.memory.store import AgentMemory
 
-                self._memory = AgentMemory.open(self.out / "memory")
+            self._memory = AgentMemory.open(self.memory_dir, namespace=self.memory_dir)
         return self._memory
+
+    def close(self) -> None:
+        """Write what the memory still holds."""
+        if self._memory is not None:
+            self._memory.flush()
 
     def _warm_up(self, unit: Unit) -> None:
         """Give the agent past episodes of the scenario: seeded dynamic traffic, offline path."""
@@ -170,16 +217,18 @@ class Evaluation:
         from wireless_agent.config import AgentConfig
 
         with self._warm_lock:
-            if unit.scenario in self._warmed or self.cfg.warmup <= 0:
+            key = (unit.scenario, unit.seed)
+            if key in self._warmed or self.cfg.warmup <= 0:
                 return
             memory = self.memory()
             population = load_population(_spec_of(unit.scenario, self.cfg), seed=unit.seed)
             agent = SlicingAgent(AgentConfig(model="offline"), memory=memory)
+            length = min(max(self.cfg.users or DEFAULT_USERS), len(population)) or 1
             for k in range(self.cfg.warmup):
                 if memory.episode_count(unit.scenario) >= self.cfg.warmup:
                     break
-                env = SlicingEnv(population, users=min(unit.length, len(population)) or 1,
-                                 rate_model=self.cfg.rate_model, mode="dynamic")
+                env = SlicingEnv(population, users=length, rate_model=self.cfg.rate_model,
+                                 mode="dynamic")
                 env.scenario.name = unit.scenario
                 obs, _ = env.reset(seed=WARMUP_SEED + k)
                 agent.reset(env, episode_id=f"warmup-{unit.scenario}-{k}")
@@ -188,7 +237,8 @@ class Evaluation:
                     done = agent.act(env, obs).step[2]
                     self.warmup_decisions += 1
                 agent.end_episode()
-            self._warmed.add(unit.scenario)
+            memory.flush()
+            self._warmed.add(key)
 
     def policy(self, unit: Unit) -> Any:
         """A fresh policy for one unit."""
@@ -208,33 +258,9 @@ class Evaluation:
 
         return make_policy(unit.method)
 
-    # -- running --------------------------------------------------------------------------
-
-    def run(self, on_decision: Callable[[], None] | None = None) -> list[dict[str, Any]]:
-        """Run what is left; returns the summary rows (also written to summary.csv)."""
-        decisions = JsonlWriter(self.out / DECISIONS)
-        units = JsonlWriter(self.out / UNITS)
-        try:
-            workers = self.cfg.concurrency or (8 if self.cfg.model != "offline" else 1)
-            todo = self.todo
-            if workers <= 1 or len(todo) <= 1:
-                for unit in todo:
-                    self._run_unit(unit, decisions, units, on_decision)
-            else:
-                with ThreadPoolExecutor(max_workers=workers) as pool:
-                    futures = [pool.submit(self._run_unit, u, decisions, units, on_decision)
-                               for u in todo]
-                    for f in futures:
-                        f.result()
-        finally:
-            decisions.close()
-            units.close()
-            if self._memory is not None:
-                self._memory.flush()
-        return self.summary()
-
-    def _run_unit(self, unit: Unit, decisions: JsonlWriter, units: JsonlWriter,
-                  on_decision: Callable[[], None] | None) -> None:
+    def run(self, unit: Unit, logged: list[dict[str, Any]],
+            emit: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
+        """Run one unit, replaying `logged` decisions by step; emits new ones; summary rows."""
         scn = _scenario(_spec_of(unit.scenario, self.cfg), unit.seed, unit.length)
         env = SlicingEnv(scn, users=unit.length, rate_model=self.cfg.rate_model,
                          mode=self.cfg.mode)
@@ -244,39 +270,135 @@ class Evaluation:
             policy.reset(env, episode_id=f"eval-{unit.key}")
         else:
             policy.reset(env)
+        replay = {r["step"]: r for r in logged}
         rows: list[dict[str, Any]] = []
-        logged = sorted(self.logged.get(unit.key, []), key=lambda r: r["step"])
         history: list[dict[str, Any]] = []
         info: dict[str, Any] = {}
         for step in range(unit.length):
-            if step < len(logged):  # replay what an interrupted run already decided
-                row = logged[step]
+            row = replay.get(step)
+            if row is not None:  # replay what an interrupted run already decided
                 obs, _, _, _, info = env.step(_action_from_log(env, row["action"]))
             else:
                 t0 = time.perf_counter()
+                user = env.schedule[step].user
                 decision = policy.act(env, obs)
                 if decision.step is None:
                     obs, _, _, _, info = env.step(decision.action)
                 else:
                     obs, _, _, _, info = decision.step
                 ms = (time.perf_counter() - t0) * 1000.0
-                row = _decision_row(unit, step, env, decision, info, ms)
-                decisions.write(row)
-                if on_decision:
-                    on_decision()
+                row = _decision_row(unit, step, user, decision, info, ms)
+                emit(row)
             history.append(row)
             if step + 1 in unit.snapshots:
                 rows.append(_snapshot(unit, step + 1, info, history, self.cfg.model))
         if hasattr(policy, "end_episode"):
             policy.end_episode()
-        units.write({"unit": unit.key, "rows": rows})
-        self.done[unit.key] = {"unit": unit.key, "rows": rows}
+        return rows
+
+
+class Evaluation:
+    """Runs a grid into a results folder, appending as it goes and resuming what is there."""
+
+    def __init__(self, cfg: EvalConfig, out: Path, resume: bool = False,
+                 provenance: dict[str, Any] | None = None) -> None:
+        cfg.validate()
+        self.cfg = cfg
+        self.out = Path(out)
+        self.methods, self.notes = cfg.resolved_methods()
+        self.units, plan_notes = plan_units(cfg, self.methods)
+        self.notes += plan_notes
+        manifest = {**cfg.identity(), "provenance": provenance or {}}
+        prepare_dir(self.out, manifest, resume)
+        self._lock = exclusive(self.out)
+        self._lock.__enter__()  # held until close(): a second run on this folder is refused
+        try:
+            self.done = load_units(self.out / UNITS)
+            # Decisions of units that did not finish are kept and replayed, not run again.
+            self.logged = load_decisions(self.out / DECISIONS,
+                                         keep={u.key for u in self.units})
+        except BaseException:
+            self.close()
+            raise
+        self.runner = UnitRunner(cfg, self.out / "memory")
+
+    def close(self) -> None:
+        """Release the results folder."""
+        if self._lock is not None:
+            self._lock.__exit__(None, None, None)
+            self._lock = None
+
+    @property
+    def warmup_decisions(self) -> int:
+        """Agent decisions made to give the memory past episodes."""
+        return self.runner.warmup_decisions
+
+    @property
+    def todo(self) -> list[Unit]:
+        """Units not finished yet."""
+        return [u for u in self.units if u.key not in self.done]
+
+    def decisions_left(self) -> int:
+        """Decisions still to make (for a progress bar)."""
+        return sum(max(0, u.length - len(self.logged.get(u.key, []))) for u in self.todo)
+
+    def run(self, on_decision: Callable[[], None] | None = None) -> list[dict[str, Any]]:
+        """Run what is left; returns the summary rows (also written to summary.csv)."""
+        try:
+            todo = self.todo
+            decisions = JsonlWriter(self.out / DECISIONS)
+            units = JsonlWriter(self.out / UNITS)
+            try:
+                self.runner.prepare(todo)
+                workers = self.cfg.concurrency or (8 if self.cfg.model != "offline" else 1)
+
+                def one(unit: Unit) -> None:
+                    def emit(row: dict[str, Any]) -> None:
+                        decisions.write(row)
+                        if on_decision:
+                            on_decision()
+
+                    try:
+                        rows = self.runner.run(unit, self.logged.get(unit.key, []), emit)
+                    except Exception as exc:
+                        if not _lost_memory(exc):
+                            raise
+                        from wireless_agent.memory.store import MemoryStoreError
+
+                        raise MemoryStoreError(
+                            f"the agent's memory stopped answering ({type(exc).__name__}); "
+                            "what was decided is kept: restart the Chroma server and rerun "
+                            f"with --resume --out {self.out}") from None
+                    units.write({"unit": unit.key, "rows": rows})
+                    self.done[unit.key] = {"unit": unit.key, "rows": rows}
+
+                if workers <= 1 or len(todo) <= 1:
+                    for unit in todo:
+                        one(unit)
+                else:
+                    with ThreadPoolExecutor(max_workers=workers) as pool:
+                        for f in [pool.submit(one, u) for u in todo]:
+                            f.result()
+            finally:
+                decisions.close()
+                units.close()
+                self.runner.close()
+            return self.summary()
+        finally:
+            self.close()
 
     def summary(self) -> list[dict[str, Any]]:
         """Summary rows of every finished unit, in grid order; written to summary.csv."""
         rows = [r for u in self.units if u.key in self.done for r in self.done[u.key]["rows"]]
         write_csv(self.out / SUMMARY, rows, SUMMARY_COLUMNS)
         return rows
+
+
+def _lost_memory(exc: BaseException) -> bool:
+    """Whether an error comes from the memory's store or its server going away mid-run."""
+    module = type(exc).__module__ or ""
+    return isinstance(exc, ConnectionError) or module.startswith(
+        ("chromadb", "httpx", "httpcore"))
 
 
 def _spec_of(scenario_name: str, cfg: EvalConfig) -> str:
@@ -306,18 +428,21 @@ def _action_from_log(env: SlicingEnv, logged: dict[str, Any]) -> dict[str, Any]:
             "bandwidth": np.array([logged["bandwidth"]]), "reallocate": realloc}
 
 
-def _decision_row(unit: Unit, step: int, env: SlicingEnv, decision: Any,
-                  info: dict[str, Any], ms: float) -> dict[str, Any]:
-    user = env.schedule[step].user
+def _decision_row(unit: Unit, step: int, user: Any, decision: Any, info: dict[str, Any],
+                  ms: float) -> dict[str, Any]:
+    """One logged decision, from what the env reported for this step (in dynamic mode the user
+    may have left by the time the step returns, so its slot is not read afterwards)."""
     rec = decision.record
+    admitted = bool(info["admitted_now"])
     return {
         "unit": unit.key, "scenario": unit.scenario, "method": unit.method, "seed": unit.seed,
         "step": step, "uid": user.uid, "request": user.request, "cqi": user.cqi,
-        "label": user.label, "intent": rec.get("intent"), "intent_correct": info["intent_correct"],
-        "admitted": info["admitted_now"], "reason": info["reason"],
+        "label": user.label, "intent": rec.get("intent"),
+        "intent_correct": info["intent_correct"], "admitted": admitted,
+        "reason": info["reason"],
         # The env says where the user went; a method's own record may not.
-        "slice": BY_INDEX[int(env.slice_of[step])].name if info["admitted_now"] else None,
-        "bandwidth": round(float(env.bandwidth[step]), 4) if info["admitted_now"] else 0.0,
+        "slice": BY_INDEX[int(info["slice_index"])].name if admitted else None,
+        "bandwidth": round(float(info["bandwidth_mhz"]), 4) if admitted else 0.0,
         "rate_mbps": round(info["rate_mbps"], 4),
         "rate_claim_mbps": rec.get("rate_claim_mbps"),
         "reallocations": rec.get("reallocations", 0),

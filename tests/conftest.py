@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +40,27 @@ def ollama_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOllamaServer]:
     with FakeOllamaServer() as server:
         monkeypatch.setenv("OLLAMA_HOST", server.url)
         yield server
+
+
+@pytest.fixture
+def readonly_dir(tmp_path: Path) -> Iterator[Path]:
+    """A folder nobody may write to, root included (a read-only bind mount, else chmod)."""
+    import os
+    import subprocess
+
+    folder = tmp_path / "readonly"
+    folder.mkdir()
+    (folder / "kept.txt").write_text("already here\n")
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    mounted = subprocess.run(["mount", "--bind", "-o", "ro", str(folder), str(folder)],
+                             capture_output=True).returncode == 0
+    if not mounted:
+        pytest.skip("root here cannot make a read-only folder (no bind mount)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True)

@@ -36,8 +36,8 @@ def test_grid_with_every_offline_method(tmp_path: Path) -> None:
     rule = {r["users"]: r["throughput_mbps"] for r in rows if r["method"] == "rule"}
     assert rule[1] == pytest.approx(264.25, abs=0.5)  # the paper's number, via the env
     lines = (tmp_path / "r" / "decisions.jsonl").read_text().splitlines()
-    # online methods: one episode of 10; offline: one per N (1 + 5 + 10)
-    assert len(lines) == 2 * 10 + 2 * 16
+    # every method: one episode per N (1 + 5 + 10), online ones too
+    assert len(lines) == 4 * 16
 
 
 def test_same_arguments_do_no_work_twice(tmp_path: Path) -> None:

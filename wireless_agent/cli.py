@@ -64,18 +64,20 @@ def split(value: str, what: str) -> list[str]:
     return items
 
 
-def split_ints(value: str, what: str) -> list[int]:
+def split_ints(value: str, what: str, example: str = "1,5,10,30") -> list[int]:
     """A comma-separated list of whole numbers (ranges like 1-5 allowed)."""
     out: list[int] = []
     for item in split(value, what):
         try:
             if "-" in item.strip("-"):
                 lo, hi = item.split("-", 1)
+                if int(hi) < int(lo):
+                    raise ValueError(item)
                 out.extend(range(int(lo), int(hi) + 1))
             else:
                 out.append(int(item))
         except ValueError:
-            fail(f"--{what}: {item!r} is not a whole number; write e.g. 1,5,10,30")
+            fail(f"--{what}: {item!r} is not a whole number or range; write e.g. {example}")
     return out
 
 
@@ -91,6 +93,9 @@ def scenarios(
 ) -> None:
     """List and describe scenarios: users, label mix, mean CQI, CQI histogram."""
     from env.scenarios import load_scenario
+
+    if users is not None and users < 1:
+        fail(f"--users {users} must be at least 1 (or left out for the scenario's episode)")
 
     table = Table(title="Scenarios")
     for col in ("scenario", "users", "eMBB", "URLLC", "mean CQI", "CQI histogram", "source"):
@@ -118,21 +123,62 @@ def render_table(summary: list[dict[str, Any]], title: str) -> Table:
     return table
 
 
+# Eval options that say what a run is: --resume reads them from the manifest.
+_IDENTITY = {"scenario": "scenarios", "methods": "methods", "users": "users", "seeds": "seeds",
+             "model": "model", "rate_model": "rate_model", "mode": "mode", "warmup": "warmup",
+             "privacy": "privacy"}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Stored and given values agree (the order of a list does not matter)."""
+    if isinstance(a, list) and isinstance(b, list):
+        return sorted(map(str, a)) == sorted(map(str, b))
+    return a == b
+
+
+def _resumed_config(ctx: typer.Context, given: Any, out: Path) -> Any:
+    """The stored run's config; flags given again must match it (one line says which not)."""
+    from evals.results import read_manifest
+    from evals.slicing_eval import EvalConfig
+
+    stored = guarded(lambda: read_manifest(out))
+    if stored is None:
+        return given
+    values = {k: v for k, v in stored.items() if k in EvalConfig.__dataclass_fields__}
+    for option, fld in _IDENTITY.items():
+        source = ctx.get_parameter_source(option)
+        if source is None or source.name != "COMMANDLINE":  # typer may bundle its own click
+            continue
+        mine, theirs = getattr(given, fld), values.get(fld)
+        if fld == "methods":
+            mine = guarded(lambda: given.resolved_methods()[0])
+        if not _same(mine, theirs):
+            flag = "--" + option.replace("_", "-")
+            fail(f"{flag} {mine} differs from the run in {out} ({theirs}); drop {flag} to "
+                 "resume with the stored value, or choose another --out")
+    return EvalConfig(**{**values, "concurrency": given.concurrency,
+                         "timeout_s": given.timeout_s})
+
+
 @app.command("eval")
 def eval_(
+    ctx: typer.Context,
     scenario: Annotated[str, typer.Option("--scenario", "-s", help="center, north, south, "
                                           "campus[:SEED] or CSV paths, comma-separated.")]
     = "center,north,south",
     methods: Annotated[str | None, typer.Option(help="agent, prompt, rule, optimal, greedy "
                                                 "(default: all the backend can run).")] = None,
-    users: Annotated[str, typer.Option("--users", "-n", help="N values: prefixes of one "
-                                       "online episode.")] = "1,5,10,15,20,25,30",
-    seeds: Annotated[str, typer.Option(help="Seeds (dynamic mode, campus scenarios).")] = "0",
-    model: Annotated[str, typer.Option("--model", "-m", help="offline, ollama:MODEL or "
-                                       "openai:MODEL.")] = "offline",
+    users: Annotated[str | None, typer.Option("--users", "-n", help="N values, each its own "
+                                              "episode [default: 1,5,10,15,20,25,30, clipped "
+                                              "to a shorter file].")] = None,
+    seeds: Annotated[str, typer.Option(help="Seeds, e.g. 0,1,2 or 0-4 (they vary dynamic mode "
+                                       "and campus scenarios).")] = "0",
+    model: Annotated[str, typer.Option("--model", "-m", help="offline, ollama:MODEL, "
+                                       "openai:MODEL or tiered:A,B.")] = "offline",
     out: Annotated[Path | None, typer.Option(help="Results folder (default: "
                                              "results/eval-TIMESTAMP).")] = None,
-    resume: Annotated[bool, typer.Option(help="Continue an interrupted run in --out.")] = False,
+    resume: Annotated[bool, typer.Option(help="Continue the run in --out with its stored "
+                                         "arguments.")] = False,
     concurrency: Annotated[int | None, typer.Option(help="Episodes run at once (default: 8 "
                                                     "with a model server, 1 offline).")] = None,
     rate_model: Annotated[str, typer.Option(help="paper or 3gpp.")] = "paper",
@@ -141,7 +187,8 @@ def eval_(
     warmup: Annotated[int, typer.Option(help="Past episodes the agent's memory holds per "
                                         "scenario before it is scored.")] = 10,
     privacy: Annotated[bool, typer.Option(help="Privacy filter in the agent graph.")] = True,
-    timeout: Annotated[float, typer.Option(help="Seconds per model call.")] = 30.0,
+    timeout: Annotated[float, typer.Option(help="Seconds per model call, all included.")]
+    = 30.0,
     plots: Annotated[bool, typer.Option(help="Write report.md and figures.")] = True,
     sweep_threshold: Annotated[bool, typer.Option(help="With --model tiered:..., trace intent "
                                                   "accuracy against the share escalated over "
@@ -151,30 +198,34 @@ def eval_(
     """Run the batch slicing evaluation and print the comparison table."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from evals.provenance import provenance
     from evals.slicing_eval import EvalConfig, Evaluation
 
-    if rate_model not in ("paper", "3gpp"):
-        fail(f"--rate-model {rate_model!r} is unknown; use paper or 3gpp")
-    if mode not in ("paper", "dynamic"):
-        fail(f"--mode {mode!r} is unknown; use paper or dynamic")
     cfg = EvalConfig(
         scenarios=split(scenario, "scenario"),
-        methods=split(methods, "methods") if methods else None,
-        users=split_ints(users, "users"), seeds=split_ints(seeds, "seeds"), model=model,
+        methods=split(methods, "methods") if methods is not None else None,
+        users=split_ints(users, "users") if users is not None else None,
+        seeds=split_ints(seeds, "seeds", example="0,1,2 or 0-4"), model=model,
         rate_model=rate_model, mode=mode, warmup=warmup, privacy=privacy,
         concurrency=concurrency, timeout_s=timeout,
     )
-    if model != "offline":
+    if resume and out is None:
+        fail("--resume needs --out, the folder of the run to continue")
+    if resume and out is not None:
+        cfg = _resumed_config(ctx, cfg, out)
+    guarded(cfg.validate)
+    guarded(cfg.resolved_methods)  # refuse unrunnable methods before asking any server
+    if cfg.model != "offline":
         from wireless_agent.models import check_backend, parse_spec
 
         # Tiers that are down are skipped with a warning while running; others must answer.
-        if guarded(lambda: parse_spec(model)).provider != "tiered":
-            guarded(lambda: check_backend(model))
+        if guarded(lambda: parse_spec(cfg.model)).provider != "tiered":
+            guarded(lambda: check_backend(cfg.model, timeout_s=min(cfg.timeout_s, 10.0)))
     out = out or Path("results") / time.strftime("eval-%Y%m%d-%H%M%S")
     if sweep_threshold:
-        _sweep(cfg, out, timeout)
+        _sweep(cfg, out, cfg.timeout_s)
         return
-    evaluation = guarded(lambda: Evaluation(cfg, out, resume=resume))
+    evaluation = guarded(lambda: Evaluation(cfg, out, resume=resume, provenance=provenance()))
     for note in evaluation.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     total = evaluation.decisions_left()
@@ -184,12 +235,14 @@ def eval_(
                   transient=not console.is_terminal) as progress:
         task = progress.add_task("decisions", total=total)
         try:
-            summary = evaluation.run(on_decision=lambda: progress.advance(task))
+            summary = guarded(lambda: evaluation.run(on_decision=lambda: progress.advance(task)))
         except KeyboardInterrupt:
             progress.stop()
             fail(f"interrupted; nothing written is lost: rerun with --resume --out {out}")
+            return
     seconds = time.perf_counter() - t0
-    console.print(render_table(summary, f"Slicing evaluation ({model}, {rate_model} rates)"))
+    console.print(render_table(summary, f"Slicing evaluation ({cfg.model}, {cfg.rate_model} "
+                               "rates)"))
     console.print(f"{total} decisions in {seconds:.1f} s; results in {out}/ "
                   "(summary.csv, decisions.jsonl)", highlight=False)
     if plots:

@@ -37,11 +37,18 @@ class MemoryItem:
     distance: float
 
 
+def namespace_of(key: str | Path) -> str:
+    """A collection-name prefix that is the same for the same results folder or run id."""
+    text = str(Path(key).resolve()) if isinstance(key, Path) else str(key)
+    return "wa-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 @dataclass
 class AgentMemory:
     """Knowledge (built from `memory_store/`) and episodes (what the agent did, with outcome)."""
 
     client: Any
+    prefix: str = ""  # collection-name prefix: a run's own collections on a shared server
     knowledge: Any = field(init=False)
     episodes: Any = field(init=False)
 
@@ -49,9 +56,9 @@ class AgentMemory:
         ef = HashingEmbedding()
         space = {"hnsw": {"space": "cosine"}}
         self.knowledge = self.client.get_or_create_collection(
-            KNOWLEDGE, embedding_function=ef, configuration=space)
+            self.prefix + KNOWLEDGE, embedding_function=ef, configuration=space)
         self.episodes = self.client.get_or_create_collection(
-            EPISODES, embedding_function=ef, configuration=space)
+            self.prefix + EPISODES, embedding_function=ef, configuration=space)
         self._embed = ef
         self._pending: list[tuple[str, str, dict[str, Any]]] = []
         self._knowledge_cache: dict[str, list[MemoryItem]] = {}
@@ -62,8 +69,13 @@ class AgentMemory:
     # -- construction ---------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path | None = None, url: str | None = None) -> AgentMemory:
-        """Embedded store at `path` (default memory_store/.chroma) or a server at `url`."""
+    def open(cls, path: str | Path | None = None, url: str | None = None,
+             namespace: str | Path | None = None) -> AgentMemory:
+        """Embedded store at `path` (default memory_store/.chroma) or a server at `url`.
+
+        On a server, `namespace` (a results folder or run id) gives the run collections of
+        its own, so runs sharing a server never read each other's episodes.
+        """
         url = url or os.environ.get("WIRELESS_AGENT_CHROMA_URL")
         if url:
             parsed = urlparse(url if "://" in url else f"http://{url}")
@@ -72,18 +84,30 @@ class AgentMemory:
                                              port=parsed.port or 8000,
                                              ssl=parsed.scheme == "https")
                 client.heartbeat()
+                prefix = f"{namespace_of(namespace)}-" if namespace is not None else ""
+                return cls(client, prefix=prefix)
             except Exception as exc:  # chromadb raises several unrelated types here
-                raise MemoryStoreError(f"no Chroma server answers at {url} ({type(exc).__name__}); "
-                                   "start one with `chroma run --path DIR --port PORT` or drop "
-                                   "--chroma-url to use the embedded store") from None
-            return cls(client)
-        target = Path(path or os.environ.get("WIRELESS_AGENT_MEMORY", DEFAULT_PATH))
+                raise MemoryStoreError(
+                    f"no Chroma server answers at {url} ({type(exc).__name__}); start one "
+                    "with `chroma run --path DIR --port PORT` or unset "
+                    "WIRELESS_AGENT_CHROMA_URL to use the embedded store") from None
+        target = Path(path or os.environ.get("WIRELESS_AGENT_MEMORY") or DEFAULT_PATH)
+        if target.exists() and not target.is_dir():
+            raise MemoryStoreError(f"the memory at {target} is a file, not a folder; pass "
+                                   "--memory DIR (or WIRELESS_AGENT_MEMORY) with a folder")
         try:
             target.mkdir(parents=True, exist_ok=True)
+            if not os.access(target, os.W_OK | os.X_OK):
+                raise PermissionError(13, "Permission denied")
             return cls(chromadb.PersistentClient(path=str(target)))
         except OSError as exc:
             raise MemoryStoreError(f"cannot open the memory at {target} ({exc.strerror}); "
-                               "pass --memory DIR with a writable folder") from None
+                                   "pass --memory DIR (or WIRELESS_AGENT_MEMORY) with a "
+                                   "writable folder") from None
+        except Exception as exc:  # a damaged chroma.sqlite3 surfaces as many chromadb types
+            raise MemoryStoreError(f"the memory at {target} is damaged or not a Chroma store "
+                                   f"({type(exc).__name__}); move it away or pass --memory "
+                                   "DIR with another folder") from None
 
     @classmethod
     def ephemeral(cls) -> AgentMemory:
@@ -159,7 +183,10 @@ class AgentMemory:
         if not self._pending:
             return 0
         ids, docs, metas = zip(*self._pending, strict=True)
-        self.episodes.upsert(ids=list(ids), documents=list(docs), metadatas=list(metas))
+        batch = max(1, int(self.client.get_max_batch_size()))  # the client refuses more
+        for lo in range(0, len(ids), batch):
+            self.episodes.upsert(ids=list(ids[lo:lo + batch]), documents=list(docs[lo:lo + batch]),
+                                 metadatas=list(metas[lo:lo + batch]))
         for scenario in {m.get("scenario") for m in metas}:
             self._profiles.pop(scenario, None)
         n = len(self._pending)

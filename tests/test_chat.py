@@ -188,6 +188,7 @@ def procs() -> Iterator[list[Chat]]:
         c.proc.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_session_survives_kill_9(tmp_path: Path, procs: list[Chat]) -> None:
     args = ("--memory", str(tmp_path / "mem"), "--session", "night-shift")
     first = Chat(*args)
@@ -228,6 +229,7 @@ def test_model_answers_with_tool_calls(openai_fake: FakeOpenAIServer, tmp_path: 
     assert '"utilization": 0.1667' in tool_msg[0]["content"]
 
 
+@pytest.mark.slow
 def test_dead_model_server_gives_one_line_and_goes_offline(tmp_path: Path,
                                                            procs: list[Chat]) -> None:
     server = FakeOpenAIServer().start()
@@ -258,6 +260,7 @@ def test_dead_model_server_gives_one_line_and_goes_offline(tmp_path: Path,
     assert c.proc.wait(timeout=30) == 0
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_a_slow_answer_and_the_chat_goes_on(tmp_path: Path,
                                                          procs: list[Chat]) -> None:
     with FakeOpenAIServer() as server:

@@ -57,6 +57,7 @@ def decisions(folder: Path) -> list[dict]:
 # -- parallel units ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_parallel_offline_eval_in_a_fresh_process_matches_the_serial_one(tmp_path: Path) -> None:
     # A fresh interpreter: the deadlock was two threads importing chromadb for the first time.
     for name, extra in (("par", ["--concurrency", "4"]), ("ser", ["--concurrency", "1"])):
@@ -67,6 +68,7 @@ def test_parallel_offline_eval_in_a_fresh_process_matches_the_serial_one(tmp_pat
     assert summary(tmp_path / "par") == summary(tmp_path / "ser")
 
 
+@pytest.mark.slow
 def test_model_backed_eval_with_three_methods_runs_units_in_threads(tmp_path: Path) -> None:
     with FakeOpenAIServer(default=BOTH) as server:
         env = {**os.environ, "OPENAI_BASE_URL": server.base_url,

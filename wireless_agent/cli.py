@@ -35,9 +35,11 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from env.scenarios import ScenarioError
     from evals.results import ResultsError
     from evals.slicing_eval import EvalError
+    from wireless_agent.chat.store import SessionStoreError
     from wireless_agent.memory.store import MemoryStoreError
 
-    kinds: list[type[BaseException]] = [ScenarioError, EvalError, ResultsError, MemoryStoreError]
+    kinds: list[type[BaseException]] = [ScenarioError, EvalError, ResultsError, MemoryStoreError,
+                                        SessionStoreError]
     try:
         from wireless_agent.models import BackendError, ModelSpecError
 

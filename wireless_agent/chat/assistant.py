@@ -83,15 +83,19 @@ def langchain_tools(session: ChatSession) -> list[Any]:
 
 
 def _history(session: ChatSession) -> list[Any]:
+    """The last turns, each text through the filter for the model (stored ones are already)."""
     from langchain_core.messages import AIMessage, HumanMessage
+
+    def shown(text: str) -> str:
+        return session.private(text, "explain")
 
     out: list[Any] = []
     for e in session.conversation(6):
         if e["kind"] == "question":
-            out += [HumanMessage(e["input"]), AIMessage(e["output"])]
+            out += [HumanMessage(shown(e["input"])), AIMessage(shown(e["output"]))]
         else:
-            out += [HumanMessage(f"(subscriber request) {e['input']}"),
-                    AIMessage(e["decision"]["explanation"])]
+            out += [HumanMessage(shown(f"(subscriber request) {e['input']}")),
+                    AIMessage(shown(e["decision"]["explanation"]))]
     return out
 
 
@@ -111,7 +115,8 @@ def answer_with_model(session: ChatSession, question: str,
     from langchain_core.messages import HumanMessage, SystemMessage, ToolMessage
 
     table = tool_table(session)
-    messages: list[Any] = [SystemMessage(SYSTEM), *_history(session), HumanMessage(question)]
+    messages: list[Any] = [SystemMessage(SYSTEM), *_history(session),
+                           HumanMessage(session.private(question, "explain"))]
     lc_tools = langchain_tools(session)
     calls: list[str] = []
     for _ in range(MAX_ROUNDS):

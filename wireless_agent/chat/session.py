@@ -11,6 +11,7 @@ from typing import Any
 from env.slices import BY_INDEX
 from wireless_agent.chat.network import DEFAULT_SLOTS, ChatNetwork, parse_arrival
 from wireless_agent.chat.store import SessionStore
+from wireless_agent.privacy.names import redact_names
 
 # Errors that mean the model server is gone rather than that one answer was bad.
 _OUTAGE = ("connection failed", "timeout", "HTTP 5", "HTTP 404", "HTTP 401", "HTTP 403")
@@ -94,6 +95,7 @@ class ChatSession:
         from wireless_agent.memory.store import AgentMemory
 
         self.options = options
+        self._names: set[str] = set()  # names the user told, to redact wherever they recur
         backend = self._make_backend(options.model)  # a bad spec fails before anything opens
         self.store: SessionStore | None = None
         stored: dict[str, Any] = {"meta": {}, "events": []}
@@ -172,6 +174,19 @@ class ChatSession:
         """How many times the network was reset in this session."""
         return sum(1 for e in self.events if e.get("kind") == "reset")
 
+    def private(self, text: str, reader: str = "memory") -> str:
+        """`text` as `reader` may see it: the store and memory ("memory") or the model
+        answering operator questions ("explain"); unchanged only with the filter off."""
+        privacy = self.agent.privacy
+        if privacy is None:
+            return text
+        # Names told earlier are kept in this process only, never written anywhere.
+        text, found = redact_names(text, self._names)
+        self._names |= found
+        task = "slicing_request" if reader == "memory" else "operator_question"
+        out, _ = privacy.sanitize(reader, self.model, text, task=task, where="chat")
+        return out
+
     def _label(self, request: str) -> str:
         return self.agent.classifier.predict(request).slice
 
@@ -218,6 +233,9 @@ class ChatSession:
 
     def submit(self, text: str) -> dict[str, Any]:
         """Admit or reject a typed subscriber request through the agent graph; its record."""
+        # What the subscriber typed goes no further than here unfiltered: the agent, its
+        # memory and the session database all get the text the policy lets the memory keep.
+        text = self.private(text)
         arriving = parse_arrival(text)
         if not arriving.request:
             raise ValueError("the request is empty; say what the subscriber needs")
@@ -279,9 +297,9 @@ class ChatSession:
         return self.records[user_id - 1] if 1 <= user_id <= len(self.records) else None
 
     def log_question(self, question: str, answer: str, source: str) -> None:
-        """Keep an operator question and its answer in the session."""
-        self._log({"kind": "question", "input": question, "output": answer, "source": source,
-                   "at": time.time()})
+        """Keep an operator question and its answer in the session (as the filter leaves them)."""
+        self._log({"kind": "question", "input": self.private(question),
+                   "output": self.private(answer), "source": source, "at": time.time()})
 
     def conversation(self, last: int = 6) -> list[dict[str, Any]]:
         """The last questions and requests, oldest first (for the model and for resuming)."""

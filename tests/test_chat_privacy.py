@@ -48,10 +48,10 @@ def test_nothing_typed_that_the_policy_forbids_reaches_the_model_or_disk(
                f"call {SECRETS['phone']}")
     question = (f"what do you know about imsi {SECRETS['imsi']}, mail {SECRETS['email']}, "
                 f"iban {SECRETS['iban']}?")
+    again = f"what else do you know about {SECRETS['name']}?"  # told once, known after
     mem = tmp_path / "mem"
     res = CliRunner().invoke(app, ["chat", "--memory", str(mem), "--session", "s1", "--model",
-                                   "openai:gpt-fake"],
-                             input=f"{request}\n{question}\nwhat else do you know about {SECRETS['name']}?\n")
+                                   "openai:gpt-fake"], input=f"{request}\n{question}\n{again}\n")
     assert res.exit_code == 0, res.output
     bodies = openai_fake.chat_requests
     assert len(bodies) == 3  # the request, then two questions with history

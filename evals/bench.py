@@ -116,10 +116,6 @@ def main() -> None:
             print(f"{key:<30} {r[key]:10.2f}")
 
 
-if __name__ == "__main__":
-    main()
-
-
 def bench_eval(out: Path, warmup: int = 10) -> dict:
     """Whole default eval offline: decisions/s overall, and the agent's per-decision latency."""
     from evals.results import read_jsonl
@@ -176,3 +172,7 @@ def bench_concurrency(out: Path, delay_s: float = 0.2, episodes: int = 16, users
         f"speedup_{levels[-1]}_over_{levels[0]}": base / seconds[levels[-1]],
         "model_calls": episodes * users,
     }
+
+
+if __name__ == "__main__":
+    main()

@@ -223,6 +223,10 @@ def eval_(
         # Tiers that are down are skipped with a warning while running; others must answer.
         if guarded(lambda: parse_spec(cfg.model)).provider != "tiered":
             guarded(lambda: check_backend(cfg.model, timeout_s=min(cfg.timeout_s, 10.0)))
+        else:
+            from wireless_agent.models.tiered import thresholds_from_env
+
+            guarded(thresholds_from_env)  # a bad WIRELESS_AGENT_TIER_THRESHOLDS, before writing
     out = out or Path("results") / time.strftime("eval-%Y%m%d-%H%M%S")
     if sweep_threshold:
         _sweep(cfg, out, cfg.timeout_s)

@@ -17,12 +17,19 @@ def ollama_host() -> str:
     if "://" not in raw:
         raw = "http://" + raw
     parts = urlsplit(raw)
+    try:
+        given_port = parts.port
+    except ValueError:
+        from wireless_agent.models.errors import BackendError
+
+        raise BackendError(f"OLLAMA_HOST={os.environ['OLLAMA_HOST']!r} has no valid port; "
+                           "write HOST:PORT with a port of 1-65535, e.g. 127.0.0.1:11434") from None
     host = parts.hostname or "127.0.0.1"
     if host == "0.0.0.0":  # a bind-all address is reached through loopback
         host = "127.0.0.1"
     if ":" in host:
         host = f"[{host}]"
-    port = parts.port or (443 if parts.scheme == "https" else 11434)
+    port = given_port or (443 if parts.scheme == "https" else 11434)
     return f"{parts.scheme}://{host}:{port}{parts.path.rstrip('/')}"
 
 

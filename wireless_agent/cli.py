@@ -1,4 +1,5 @@
-"""The `wireless-agent` command: scenarios, eval, plot, bench, models, privacy-bench, chat."""
+"""The `wireless-agent` command: scenarios, eval, plot, bench, models, privacy-bench, chat,
+wirelessbench."""
 
 from __future__ import annotations
 
@@ -342,6 +343,13 @@ def privacy_bench(
     print_table(summary)
     console.print(f"written: {out}/privacy_summary.json, {out}/privacy_cases.jsonl",
                   highlight=False)
+
+
+# -- wirelessbench (body in evals/wirelessbench/command.py) ----------------------------------
+
+from evals.wirelessbench.command import wirelessbench  # noqa: E402
+
+app.command("wirelessbench")(wirelessbench)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import threading
 import time
@@ -112,8 +113,10 @@ class WirelessBenchRun:
                 for item in todo:
                     one(item)
             else:
+                # Each worker runs in a copy of this context, so a boundary recording sees all.
                 with ThreadPoolExecutor(max_workers=workers) as pool:
-                    for f in [pool.submit(one, i) for i in todo]:
+                    for f in [pool.submit(contextvars.copy_context().run, one, i)
+                              for i in todo]:
                         f.result()
         finally:
             writer.close()

@@ -24,7 +24,7 @@ def plot_summary(summary: dict[str, Any], path: Path) -> Path:
     right.bar([ours], [summary["overall"]], color="#55A868", width=0.5)
     right.text(0, summary["overall"] + 0.01, f"{summary['overall']:.4f}", ha="center")
     for point, style in zip(summary["published"], ("--", ":"), strict=False):
-        label = point["label"] + (" ≈" if point.get("approximate") else "")
+        label = f"{point['label']}: {'≈' if point.get('approximate') else ''}{point['score']:.4g}"
         right.axhline(point["score"], color="#C44E52", linestyle=style, label=label)
     right.set_ylim(0, 1.05)
     right.set_ylabel("overall score (WirelessBench weights)")

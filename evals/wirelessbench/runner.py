@@ -115,9 +115,15 @@ class WirelessBenchRun:
             else:
                 # Each worker runs in a copy of this context, so a boundary recording sees all.
                 with ThreadPoolExecutor(max_workers=workers) as pool:
-                    for f in [pool.submit(contextvars.copy_context().run, one, i)
-                              for i in todo]:
-                        f.result()
+                    futures = [pool.submit(contextvars.copy_context().run, one, i)
+                               for i in todo]
+                    try:
+                        for f in futures:
+                            f.result()
+                    except BaseException:  # Ctrl-C or a crash: do not start queued items
+                        for f in futures:
+                            f.cancel()
+                        raise
         finally:
             writer.close()
         return self.finish()
@@ -161,6 +167,7 @@ def summarise(cfg: RunConfig, rows: list[dict[str, Any]], total: int) -> dict[st
         "slice_sources": dict(Counter(i["source"] for i in intents)),
         "ray_tracing_sources": dict(Counter(r["steps"]["ray_tracing"]["source"] for r in rows)),
         "model_calls": sum(i.get("calls", 0) for i in intents),
+        "model_errors": sum(1 for i in intents if i.get("error")),
         "prompt_tokens": sum(i.get("prompt_tokens", 0) for i in intents),
         "completion_tokens": sum(i.get("completion_tokens", 0) for i in intents),
         "latency_ms_p50": _median([r["latency_ms"] for r in rows]),

@@ -196,6 +196,7 @@ def test_command_writes_table_files_and_figure(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
+    ([], "--task is missing"),
     (["--task", "wchw"], "--task 'wchw' is unknown"),
     (["--task", "wcns", "--split", "train"], "--split 'train' is unknown"),
     (["--task", "wcns", "--data", "nowhere.jsonl"], "no such file"),

@@ -31,8 +31,8 @@ def summary_table(summary: dict[str, Any]) -> Table:
 
 
 def wirelessbench(
-    task: Annotated[str, typer.Option("--task", "-t", help="wcns (network slicing) or wcmsa "
-                                      "(mobile service assurance).")],
+    task: Annotated[str | None, typer.Option("--task", "-t", help="wcns (network slicing) or "
+                                             "wcmsa (mobile service assurance).")] = None,
     split: Annotated[str, typer.Option(help="test or validate (shipped with the package).")]
     = "test",
     data: Annotated[Path | None, typer.Option(help="A WirelessBench JSONL file instead of the "
@@ -62,6 +62,9 @@ def wirelessbench(
     from wireless_agent.cli import console, fail, guarded
     from wireless_agent.radio import RayTracingError
 
+    if task is None:
+        fail("--task is missing; give --task wcns or --task wcmsa")
+        return
     task = task.lower()
     try:
         check_task(task)

@@ -1,5 +1,4 @@
-"""The `wireless-agent` command: scenarios, eval, plot, bench, models, privacy-bench, chat,
-wirelessbench."""
+"""The `wireless-agent` command: scenarios, eval, plot, bench, models, privacy-bench, chat."""
 
 from __future__ import annotations
 

@@ -403,6 +403,13 @@ def privacy_bench(
                   highlight=False)
 
 
+# -- wirelessbench (body in evals/wirelessbench/command.py) ----------------------------------
+
+from evals.wirelessbench.command import wirelessbench  # noqa: E402
+
+app.command("wirelessbench")(wirelessbench)
+
+
 def main() -> None:
     """Entry point for `python -m wireless_agent.cli`."""
     app()

@@ -1,0 +1,1 @@
+"""WirelessBench's WCNS and WCMSA benchmarks: shipped data, faithful scorer, agent, runner."""

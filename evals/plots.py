@@ -14,7 +14,8 @@ from typing import Any
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from evals.results import DECISIONS, SUMMARY, ResultsError, read_csv, read_jsonl
+from evals.numbers import ci95, num
+from evals.results import DECISIONS, MANIFEST, SUMMARY, ResultsError, read_csv, read_jsonl
 
 FIGURES = "figures"
 PUBLISHED_PATH = Path(__file__).parent / "data" / "published.json"
@@ -73,23 +74,27 @@ def ordered(names: Iterable[str], order: tuple[str, ...] = METHOD_ORDER) -> list
     return [n for n in order if n in seen] + [n for n in seen if n not in order]
 
 
-def _float(value: Any) -> float | None:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if out != out else out
-
-
 def series(summary: list[dict[str, Any]], scenario: str, column: str
            ) -> dict[str, dict[int, float]]:
     """Per method, N -> the seed mean of `column` in one scenario (blank cells left out)."""
     acc: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for row in summary:
-        value = _float(row.get(column))
+        value = num(row.get(column))
         if row["scenario"] == scenario and value is not None:
             acc[row["method"]][int(row["users"])].append(value)
     return {m: {n: sum(v) / len(v) for n, v in sorted(by_n.items())}
+            for m, by_n in acc.items()}
+
+
+def series_ci(summary: list[dict[str, Any]], scenario: str, column: str
+              ) -> dict[str, dict[int, float]]:
+    """Per method, N -> the 95 % CI half-width of `column` over seeds (only where >= 2)."""
+    acc: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for row in summary:
+        value = num(row.get(column))
+        if row["scenario"] == scenario and value is not None:
+            acc[row["method"]][int(row["users"])].append(value)
+    return {m: {n: ci for n, v in sorted(by_n.items()) if (ci := ci95(v)) is not None}
             for m, by_n in acc.items()}
 
 
@@ -133,19 +138,22 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "scenario"
 
 
-def save_png(fig: Figure, path: Path) -> Path:
-    """Write the figure as PNG so readers see the old or the new file, never half."""
+def save_png(fig: Figure, path: Path, svg: bool = False) -> Path:
+    """Write the figure as PNG (and, with `svg`, as SVG beside it for papers) so readers see
+    the old or the new file, never half; the PNG's path."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png.tmp")
-    try:
-        # mkstemp makes the file private; figures are meant to be shared like the CSVs.
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            FigureCanvasAgg(fig).print_png(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    FigureCanvasAgg(fig)  # PNG through Agg; savefig picks the SVG writer by format
+    for target in (path, path.with_suffix(".svg")) if svg else (path,):
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            # mkstemp makes the file private; figures are meant to be shared like the CSVs.
+            os.fchmod(fd, 0o644)
+            with os.fdopen(fd, "wb") as fh:
+                fig.savefig(fh, format=target.suffix[1:])
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     return path
 
 
@@ -155,16 +163,21 @@ def _new_figure(size: tuple[float, float] = (7.0, 4.6)) -> Figure:
 
 
 def _line_figure(ours: dict[str, dict[int, float]], theirs: dict[str, dict[int, float]],
-                 title: str, ylabel: str, scale: float, theirs_labels: dict[str, str]
-                 ) -> Figure:
+                 title: str, ylabel: str, scale: float, theirs_labels: dict[str, str],
+                 spread: dict[str, dict[int, float]] | None = None) -> Figure:
     fig = _new_figure((7.5, 5.6))
     ax = fig.add_subplot()
+    spread = spread or {}
     for method in ordered(ours):
         points = ours[method]
-        ax.plot(list(points), [v * scale for v in points.values()],
-                marker=METHOD_MARKERS.get(method, "o"), markersize=4,
-                color=METHOD_COLORS.get(method), label=METHOD_LABELS.get(method, method),
-                zorder=4 if method == "agent" else 3)
+        ci = spread.get(method, {})
+        # Error bars: the 95 % CI over seeds, where there are two or more.
+        ax.errorbar(list(points), [v * scale for v in points.values()],
+                    yerr=[ci.get(n, 0.0) * scale for n in points] if ci else None,
+                    capsize=3 if ci else 0, marker=METHOD_MARKERS.get(method, "o"),
+                    markersize=4, color=METHOD_COLORS.get(method),
+                    label=METHOD_LABELS.get(method, method),
+                    zorder=4 if method == "agent" else 3)
     lo = min((min(p) for p in ours.values() if p), default=0)
     hi = max((max(p) for p in ours.values() if p), default=0)
     for key, label, color in PUBLISHED_SERIES:
@@ -212,13 +225,24 @@ def _bar_figure(counts: dict[str, dict[str, float]], ns: dict[str, int], scenari
     return fig
 
 
-def plot_all(results_dir: Path) -> list[Path]:
-    """Draw every figure of a results folder into results_dir/figures/; the paths written."""
+def _like_the_paper(results_dir: Path) -> bool:
+    """Whether the run used the paper's episode and rate model (so its curves compare)."""
+    try:
+        manifest = json.loads((results_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    return (manifest.get("mode", "paper") == "paper"
+            and manifest.get("rate_model", "paper") == "paper")
+
+
+def plot_all(results_dir: Path, out_root: Path | None = None) -> list[Path]:
+    """Draw every figure of a results folder into OUT/figures/ (PNG and SVG); the PNGs."""
     results_dir = Path(results_dir)
     summary = load_summary(results_dir)
     decisions = read_jsonl(results_dir / DECISIONS)
-    published = load_published()
-    out_dir = results_dir / FIGURES
+    # Another rate model or dynamic arrivals: the paper's curves are not like for like.
+    published = load_published() if _like_the_paper(results_dir) else {}
+    out_dir = Path(out_root or results_dir) / FIGURES
     written: list[Path] = []
     throughput_labels = {"prompt_based": "prompt-based (published, LLM's self-reported rate)"}
     for scenario in ordered((r["scenario"] for r in summary), ()):
@@ -226,23 +250,23 @@ def plot_all(results_dir: Path) -> list[Path]:
         fig = _line_figure(series(summary, scenario, "throughput_mbps"),
                            published_series(published, "throughput_mbps", scenario),
                            f"{scenario}: system throughput", "throughput (Mbps)", 1.0,
-                           throughput_labels)
-        written.append(save_png(fig, out_dir / f"throughput_{name}.png"))
+                           throughput_labels, series_ci(summary, scenario, "throughput_mbps"))
+        written.append(save_png(fig, out_dir / f"throughput_{name}.png", svg=True))
         fig = _line_figure(series(summary, scenario, "bandwidth_utilization"),
                            published_series(published, "bandwidth_utilization_percent",
                                             scenario),
                            f"{scenario}: bandwidth utilization", "bandwidth utilization (%)",
-                           100.0, {})
-        written.append(save_png(fig, out_dir / f"utilization_{name}.png"))
+                           100.0, {}, series_ci(summary, scenario, "bandwidth_utilization"))
+        written.append(save_png(fig, out_dir / f"utilization_{name}.png", svg=True))
         largest = {m: max(by_n) for m, by_n in
                    series(summary, scenario, "throughput_mbps").items() if by_n}
         counts = {m: c for m, n in largest.items()
                   if (c := slice_admissions(decisions, scenario, m, n)) is not None}
         if counts:
             fig = _bar_figure(counts, {m: largest[m] for m in counts}, scenario)
-            written.append(save_png(fig, out_dir / f"admitted_{name}.png"))
+            written.append(save_png(fig, out_dir / f"admitted_{name}.png", svg=True))
     return written
 
 
 __all__ = ["load_published", "load_summary", "ordered", "plot_all", "published_series",
-           "safe_name", "series", "slice_admissions"]
+           "safe_name", "series", "series_ci", "slice_admissions"]

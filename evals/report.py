@@ -7,6 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from evals.numbers import mean as _mean
 from evals.plots import (
     METHOD_LABELS,
     PUBLISHED_SERIES,
@@ -16,30 +17,39 @@ from evals.plots import (
     plot_all,
     published_series,
     series,
+    series_ci,
 )
-from evals.results import DECISIONS, MANIFEST, read_jsonl, write_atomic
-from evals.table import TABLE_COLUMNS, final_rows, format_cell
+from evals.results import DECISIONS, MANIFEST, ResultsError, read_jsonl, write_atomic
+from evals.table import ORACLE_METHODS, TABLE_COLUMNS, final_rows, format_cell
 
 REPORT = "report.md"
 
 
-def write_report(results_dir: Path) -> list[Path]:
-    """Write report.md and the figures of a results folder; the paths written, report last."""
+def write_report(results_dir: Path, out_dir: Path | None = None) -> list[Path]:
+    """Write report.md and the figures of a results folder (into `out_dir`, default the
+    folder itself); the paths written, report last."""
     results_dir = Path(results_dir)
+    out_dir = Path(out_dir) if out_dir is not None else results_dir
     summary = load_summary(results_dir)
-    figures = plot_all(results_dir)
-    text = render_report(summary, _manifest(results_dir),
-                         read_jsonl(results_dir / DECISIONS),
-                         [f.relative_to(results_dir) for f in figures])
-    path = results_dir / REPORT
-    write_atomic(path, text)
+    try:
+        figures = plot_all(results_dir, out_dir)
+        text = render_report(summary, _manifest(results_dir),
+                             read_jsonl(results_dir / DECISIONS),
+                             [f.relative_to(out_dir) for f in figures])
+        path = out_dir / REPORT
+        write_atomic(path, text)
+    except OSError as exc:
+        raise ResultsError(f"cannot write the report in {out_dir} ({exc.strerror}); pass "
+                           "--out DIR to write it elsewhere") from None
     return [*figures, path]
 
 
 def render_report(summary: list[dict[str, Any]], manifest: dict[str, Any] | None,
                   decisions: list[dict[str, Any]], figures: list[Path]) -> str:
     """The Markdown text of the report (figures given relative to the results folder)."""
-    published = load_published()
+    like_paper = manifest is None or (manifest.get("mode", "paper") == "paper"
+                                      and manifest.get("rate_model", "paper") == "paper")
+    published = load_published() if like_paper else {}  # other settings: not like for like
     scenarios = ordered((r["scenario"] for r in summary), ())
     parts = [
         "# Slicing evaluation report\n",
@@ -52,7 +62,7 @@ def render_report(summary: list[dict[str, Any]], manifest: dict[str, Any] | None
         _per_n_section(summary, scenarios, published, "bandwidth_utilization",
                        "bandwidth_utilization_percent", "Bandwidth utilization per N (%)",
                        100.0, "{:.1f}"),
-        _published_notes(published),
+        _published_notes(published) if published else "",
         _gap_section(summary, scenarios),
         _cost_section(summary),
         _intent_section(summary, scenarios, decisions),
@@ -90,26 +100,22 @@ def _largest(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in summary if int(r["users"]) == top[(r["scenario"], r["method"])]]
 
 
-def _mean(values: list[Any]) -> float | None:
-    nums = []
-    for v in values:
-        try:
-            x = float(v)
-        except (TypeError, ValueError):
-            continue
-        if x == x:
-            nums.append(x)
-    return sum(nums) / len(nums) if nums else None
-
-
 def _run_section(manifest: dict[str, Any] | None) -> str:
     out = ["## Run\n"]
     if manifest is None:
         return "\n".join(out + ["No readable `manifest.json`: the run's arguments are unknown.\n"])
-    for key in sorted(manifest):
+    prov = manifest.get("provenance") or {}
+    if prov.get("command"):
+        out.append(f"Command: `{prov['command']}`\n")
+    for key in sorted(k for k in manifest if k != "provenance"):
         value = manifest[key]
         shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
         out.append(f"- {key}: `{shown}`")
+    if prov:
+        out.append(f"- git commit: `{prov.get('git_commit') or 'not a git checkout'}`")
+        out.append(f"- python: `{prov.get('python')}` on `{prov.get('platform')}`")
+        versions = prov.get("versions") or {}
+        out.append("- packages: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())))
     if manifest.get("mode", "paper") != "paper" or manifest.get("rate_model", "paper") != "paper":
         out.append("\nThis run did not use `--mode paper --rate-model paper`: the published "
                    "WirelessAgent numbers below are not like for like.")
@@ -121,10 +127,13 @@ def _comparison_section(summary: list[dict[str, Any]], scenarios: list[str]) -> 
     order = {s: i for i, s in enumerate(scenarios)}
     methods = {m: i for i, m in enumerate(ordered(r["method"] for r in rows))}
     rows.sort(key=lambda r: (order[r["scenario"]], methods[r["method"]]))
-    body = [[format_cell(key, r.get(key)) for key, _ in TABLE_COLUMNS] for r in rows]
+    body = [[format_cell(key, r.get(key), r) for key, _ in TABLE_COLUMNS] for r in rows]
     return ("## Comparison at the largest N\n\n"
             + _table([title for _, title in TABLE_COLUMNS], body)
-            + "\n`vs optimal`: throughput over that of the offline optimum at the same N.\n")
+            + "\nMeans over seeds, ± the half-width of their 95 % confidence interval (Student t) "
+            "when there are two or more. `vs optimal`: throughput over that of the offline "
+            "optimum of the same seed and N; read it with `admitted`, since a method that turns "
+            "users away can score high. `oracle`: the method is handed the true labels.\n")
 
 
 def _per_n_section(summary: list[dict[str, Any]], scenarios: list[str],
@@ -133,6 +142,7 @@ def _per_n_section(summary: list[dict[str, Any]], scenarios: list[str],
     out = [f"## {title}\n"]
     for scenario in scenarios:
         ours = series(summary, scenario, column)
+        spread = series_ci(summary, scenario, column)
         theirs = published_series(published, published_key, scenario)
         methods = ordered(ours)
         extra = [(key, label) for key, label, _ in PUBLISHED_SERIES if key in theirs]
@@ -144,11 +154,19 @@ def _per_n_section(summary: list[dict[str, Any]], scenarios: list[str],
         rows = []
         for n in ns:
             row = [str(n)]
-            row += [fmt.format(ours[m][n] * scale) if n in ours[m] else "-" for m in methods]
+            row += [_with_ci(fmt, ours[m].get(n), spread.get(m, {}).get(n), scale)
+                    for m in methods]
             row += [fmt.format(theirs[k][n]) if n in theirs[k] else "-" for k, _ in extra]
             rows.append(row)
         out.append(f"### {scenario}\n\n" + _table(header, rows))
     return "\n".join(out)
+
+
+def _with_ci(fmt: str, value: float | None, ci: float | None, scale: float) -> str:
+    if value is None:
+        return "-"
+    text = fmt.format(value * scale)
+    return text if ci is None else f"{text} ± {fmt.format(ci * scale)}"
 
 
 def _published_notes(published: dict[str, Any]) -> str:
@@ -234,6 +252,8 @@ def _scenario_grid(summary: list[dict[str, Any]], scenarios: list[str], cell: An
 def _intent_section(summary: list[dict[str, Any]], scenarios: list[str],
                     decisions: list[dict[str, Any]]) -> str:
     def cell(here: list[dict[str, Any]], _every: list[dict[str, Any]]) -> str:
+        if here[0]["method"] in ORACLE_METHODS:
+            return "oracle"
         return format_cell("intent_accuracy", _mean([r.get("intent_accuracy") for r in here]))
 
     out = ["## Intent accuracy\n", "Share of users whose slice intent matched the label, at the "
@@ -241,7 +261,8 @@ def _intent_section(summary: list[dict[str, Any]], scenarios: list[str],
     per_label = _accuracy_by_label(decisions)
     if per_label:
         rows = [[_label(m), *(format_cell("intent_accuracy", per_label[m].get(lab))
-                              for lab in ("eMBB", "URLLC"))] for m in ordered(per_label)]
+                              for lab in ("eMBB", "URLLC"))] for m in ordered(per_label)
+                if m not in ORACLE_METHODS]
         out.append("By true label, over every logged decision at the largest N "
                    "(decisions.jsonl):\n\n" + _table(["method", "eMBB", "URLLC"], rows))
     return "\n".join(out)

@@ -162,7 +162,8 @@ def plan_units(cfg: EvalConfig, methods: list[str]) -> tuple[list[Unit], list[st
                 users = sorted({min(n, size) for n in users})
         for seed in seeds:
             _scenario(spec, seed, users[-1])  # raises ScenarioError if too small
-            name = _scenario(spec, seed, 1).name
+            # A drawn campus is one scenario over seeds (its seeds are averaged together).
+            name = spec if spec == "campus" else _scenario(spec, seed, 1).name
             # Each N is its own episode: an online method told the episode is N users long
             # plans for N, so a prefix of a longer episode is not an N-user run.
             units += [Unit(name, method, seed, n, (n,)) for method in methods for n in users]
@@ -221,17 +222,21 @@ class UnitRunner:
             if key in self._warmed or self.cfg.warmup <= 0:
                 return
             memory = self.memory()
-            population = load_population(_spec_of(unit.scenario, self.cfg), seed=unit.seed)
+            spec = _spec_of(unit.scenario, self.cfg)
+            # The profile is kept under the episode's own name (campus:SEED for a drawn one),
+            # which is what the scored agent looks up.
+            name = _scenario(spec, unit.seed, 1).name
+            population = load_population(spec, seed=unit.seed)
             agent = SlicingAgent(AgentConfig(model="offline"), memory=memory)
             length = min(max(self.cfg.users or DEFAULT_USERS), len(population)) or 1
             for k in range(self.cfg.warmup):
-                if memory.episode_count(unit.scenario) >= self.cfg.warmup:
+                if memory.episode_count(name) >= self.cfg.warmup:
                     break
                 env = SlicingEnv(population, users=length, rate_model=self.cfg.rate_model,
                                  mode="dynamic")
-                env.scenario.name = unit.scenario
+                env.scenario.name = name
                 obs, _ = env.reset(seed=WARMUP_SEED + k)
-                agent.reset(env, episode_id=f"warmup-{unit.scenario}-{k}")
+                agent.reset(env, episode_id=f"warmup-{name}-{k}")
                 done = False
                 while not done:
                     done = agent.act(env, obs).step[2]
@@ -390,8 +395,28 @@ class Evaluation:
     def summary(self) -> list[dict[str, Any]]:
         """Summary rows of every finished unit, in grid order; written to summary.csv."""
         rows = [r for u in self.units if u.key in self.done for r in self.done[u.key]["rows"]]
-        write_csv(self.out / SUMMARY, rows, SUMMARY_COLUMNS)
+        write_csv(self.out / SUMMARY, with_seed_stats(rows), SUMMARY_COLUMNS)
         return rows
+
+
+def with_seed_stats(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with the mean and 95 % CI over the seeds of their (scenario, method, N)."""
+    from evals.numbers import ci95, mean
+
+    groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["scenario"], r["method"], int(r["users"])), []).append(r)
+    out = []
+    for r in rows:
+        group = groups[(r["scenario"], r["method"], int(r["users"]))]
+        stats = {"seeds": len(group)}
+        for col, name in (("throughput_mbps", "throughput"), ("admitted", "admitted")):
+            unit = "_mbps" if col == "throughput_mbps" else ""
+            avg, ci = mean(g[col] for g in group), ci95(g[col] for g in group)
+            stats[f"{name}_mean{unit}"] = "" if avg is None else round(avg, 4)
+            stats[f"{name}_ci95{unit}"] = "" if ci is None else round(ci, 4)
+        out.append({**r, **stats})
+    return out
 
 
 def _lost_memory(exc: BaseException) -> bool:

@@ -1,68 +1,81 @@
-"""The comparison table: per scenario and method at the largest N, averaged over seeds."""
+"""The comparison table: per scenario and method at the largest N, seed mean ± 95 % CI."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
 
+from evals.numbers import ci95, mean, num
+
+# Methods that are handed the true labels: their intent accuracy is not a measurement.
+ORACLE_METHODS = frozenset({"rule", "optimal"})
 TABLE_COLUMNS = (
-    ("scenario", "scenario"), ("method", "method"), ("users", "N"),
+    ("scenario", "scenario"), ("method", "method"), ("users", "N"), ("seeds", "seeds"),
     ("throughput_mbps", "throughput Mbps"), ("bandwidth_utilization", "BU"),
     ("admitted", "admitted"), ("min_rate_violations", "violations"),
     ("intent_accuracy", "intent acc"), ("calls_per_user", "calls/user"),
     ("tokens_per_user", "tokens/user"), ("errors", "model errors"),
     ("ratio_to_optimal", "vs optimal"),
 )
-
-
-def _num(value: Any) -> float | None:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if out != out else out
-
-
-def _mean(values: list[Any]) -> float | None:
-    nums = [v for v in (_num(x) for x in values) if v is not None]
-    return sum(nums) / len(nums) if nums else None
+_MEANS = ("throughput_mbps", "bandwidth_utilization", "admitted", "min_rate_violations",
+          "intent_accuracy", "llm_calls", "prompt_tokens", "completion_tokens", "errors")
 
 
 def final_rows(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per (scenario, method) at the largest N, seeds averaged, with ratio to optimal."""
+    """One row per (scenario, method) at the largest N: seed means, CIs, ratio to optimal.
+
+    The ratio is taken per seed against the optimum of the same seed, then averaged, so its
+    interval is that of paired episodes.
+    """
     groups: dict[tuple[str, str, int], list[dict[str, Any]]] = defaultdict(list)
     for row in summary:
         groups[(row["scenario"], row["method"], int(row["users"]))].append(row)
     largest: dict[tuple[str, str], int] = {}
     for scenario, method, n in groups:
         largest[(scenario, method)] = max(n, largest.get((scenario, method), 0))
+    best = {(s, n, str(r["seed"])): num(r["throughput_mbps"])
+            for (s, m, n), rows in groups.items() if m == "optimal" for r in rows}
     out = []
     for (scenario, method), n in largest.items():
         rows = groups[(scenario, method, n)]
-        mean = {k: _mean([r[k] for r in rows]) for k in (
-            "throughput_mbps", "bandwidth_utilization", "admitted", "min_rate_violations",
-            "intent_accuracy", "llm_calls", "prompt_tokens", "completion_tokens", "errors")}
-        tokens = (mean["prompt_tokens"] or 0) + (mean["completion_tokens"] or 0)
-        out.append({"scenario": scenario, "method": method, "users": n, **mean,
-                    "calls_per_user": (mean["llm_calls"] or 0) / n,
-                    "tokens_per_user": tokens / n, "ratio_to_optimal": None})
-    best = {(r["scenario"], r["users"]): r["throughput_mbps"] for r in out
-            if r["method"] == "optimal"}
-    for r in out:
-        ref = best.get((r["scenario"], r["users"]))
-        if ref and r["throughput_mbps"] is not None:
-            r["ratio_to_optimal"] = r["throughput_mbps"] / ref
+        avg = {k: mean(r.get(k) for r in rows) for k in _MEANS}
+        tokens = (avg["prompt_tokens"] or 0) + (avg["completion_tokens"] or 0)
+        ratios = [tp / ref for r in rows
+                  if (tp := num(r["throughput_mbps"])) is not None
+                  and (ref := best.get((scenario, n, str(r["seed"]))))]
+        out.append({
+            "scenario": scenario, "method": method, "users": n, "seeds": len(rows), **avg,
+            "throughput_ci95": ci95(r["throughput_mbps"] for r in rows),
+            "admitted_ci95": ci95(r["admitted"] for r in rows),
+            "calls_per_user": (avg["llm_calls"] or 0) / n, "tokens_per_user": tokens / n,
+            "ratio_to_optimal": mean(ratios) if ratios else None,
+            "ratio_ci95": ci95(ratios),
+            "oracle": method in ORACLE_METHODS,
+        })
     return out
 
 
-def format_cell(key: str, value: Any) -> str:
-    """A table cell as text."""
+def _pm(value: str, ci: float | None, fmt: str) -> str:
+    return value if ci is None else f"{value} ± {fmt.format(ci)}"
+
+
+def format_cell(key: str, value: Any, row: dict[str, Any] | None = None) -> str:
+    """A table cell as text; with its `row`, a mean carries its 95 % CI over seeds."""
+    row = row or {}
+    if key == "intent_accuracy" and row.get("oracle"):
+        return "oracle"  # handed the true labels
     if value is None:
         return "-"
-    if key in ("bandwidth_utilization", "intent_accuracy", "ratio_to_optimal"):
+    if key == "ratio_to_optimal":
+        return _pm(f"{value:.1%}", None if row.get("ratio_ci95") is None
+                   else row["ratio_ci95"] * 100, "{:.1f}%")
+    if key in ("bandwidth_utilization", "intent_accuracy"):
         return f"{value:.1%}"
     if key == "throughput_mbps":
-        return f"{value:.1f}"
+        return _pm(f"{value:.1f}", row.get("throughput_ci95"), "{:.1f}")
+    if key == "admitted":
+        text = f"{value:g}" if value == int(value) else f"{value:.1f}"
+        return _pm(text, row.get("admitted_ci95"), "{:.1f}")
     if key in ("calls_per_user", "tokens_per_user"):
         return f"{value:.2f}" if key == "calls_per_user" else f"{value:.0f}"
     if isinstance(value, float):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,19 +45,15 @@ def ollama_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOllamaServer]:
         yield server
 
 
-@pytest.fixture
-def readonly_dir(tmp_path: Path) -> Iterator[Path]:
-    """A folder nobody may write to, root included (a read-only bind mount, else chmod)."""
-    import os
-    import subprocess
-
-    folder = tmp_path / "readonly"
-    folder.mkdir()
-    (folder / "kept.txt").write_text("already here\n")
+@contextmanager
+def read_only(folder: Path) -> Iterator[Path]:
+    """Make `folder` read-only for everyone, root included (a read-only bind mount as root)."""
     if os.geteuid() != 0:
         folder.chmod(0o555)
-        yield folder
-        folder.chmod(0o755)
+        try:
+            yield folder
+        finally:
+            folder.chmod(0o755)
         return
     mounted = subprocess.run(["mount", "--bind", "-o", "ro", str(folder), str(folder)],
                              capture_output=True).returncode == 0
@@ -64,3 +63,13 @@ def readonly_dir(tmp_path: Path) -> Iterator[Path]:
         yield folder
     finally:
         subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+@pytest.fixture
+def readonly_dir(tmp_path: Path) -> Iterator[Path]:
+    """A folder nobody may write to, holding one file."""
+    folder = tmp_path / "readonly"
+    folder.mkdir()
+    (folder / "kept.txt").write_text("already here\n")
+    with read_only(folder):
+        yield folder

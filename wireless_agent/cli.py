@@ -121,7 +121,7 @@ def render_table(summary: list[dict[str, Any]], title: str) -> Table:
     for _, header in TABLE_COLUMNS:
         table.add_column(header, justify="left" if header in ("scenario", "method") else "right")
     for row in final_rows(summary):
-        table.add_row(*(format_cell(key, row.get(key)) for key, _ in TABLE_COLUMNS))
+        table.add_row(*(format_cell(key, row.get(key), row) for key, _ in TABLE_COLUMNS))
     return table
 
 
@@ -280,21 +280,29 @@ def _sweep(cfg: Any, out: Path, timeout_s: float) -> None:
     console.print(f"written: {out}/tier_sweep.csv, {out}/tier_sweep.png", highlight=False)
 
 
-def _report(out: Path) -> None:
+def _report(out: Path, to: Path | None = None) -> None:
     try:
         from evals.report import write_report
     except ImportError:
         return
-    written = guarded(lambda: write_report(out))
+    written = guarded(lambda: write_report(out, to))
     console.print("report and figures: " + ", ".join(str(p) for p in written), highlight=False)
 
 
 @app.command()
-def plot(results: Annotated[Path, typer.Argument(help="A results folder of `eval`.")]) -> None:
+def plot(
+    results: Annotated[Path, typer.Argument(help="A results folder of `eval`.")],
+    out: Annotated[Path | None, typer.Option(help="Write report.md and figures/ here "
+                                             "instead (e.g. for a read-only folder).")] = None,
+) -> None:
     """Redraw report.md and the figures of a results folder from its files alone."""
     if not (results / "summary.csv").is_file():
         fail(f"{results} has no summary.csv; give a folder written by `wireless-agent eval`")
-    _report(results)
+    if out is not None:
+        from evals.results import check_out_dir
+
+        guarded(lambda: check_out_dir(out))
+    _report(results, out)
 
 
 # -- bench ------------------------------------------------------------------------------------

@@ -54,13 +54,14 @@ def load_summary(results_dir: Path) -> list[dict[str, Any]]:
     if missing:
         raise ResultsError(f"{path} lacks column(s) {', '.join(missing)}; "
                            "is it a summary of `wireless-agent eval`?")
+    out: list[dict[str, Any]] = []
     for i, row in enumerate(rows, start=2):
         try:
-            row["users"] = int(row["users"])
+            out.append({**row, "users": int(row["users"])})
         except (TypeError, ValueError):
             raise ResultsError(f"{path} line {i}: users {row['users']!r} is not a whole "
                                "number") from None
-    return rows
+    return out
 
 
 def load_published() -> dict[str, Any]:

@@ -6,6 +6,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -239,7 +240,9 @@ class UnitRunner:
                 agent.reset(env, episode_id=f"warmup-{name}-{k}")
                 done = False
                 while not done:
-                    done = agent.act(env, obs).step[2]
+                    stepped = agent.act(env, obs).step
+                    assert stepped is not None  # the agent's action node steps the env
+                    obs, done = stepped[0], bool(stepped[2])
                     self.warmup_decisions += 1
                 agent.end_episode()
             memory.flush()
@@ -315,7 +318,7 @@ class Evaluation:
         self.notes += plan_notes
         manifest = {**cfg.identity(), "provenance": provenance or {}}
         prepare_dir(self.out, manifest, resume)
-        self._lock = exclusive(self.out)
+        self._lock: AbstractContextManager[None] | None = exclusive(self.out)
         self._lock.__enter__()  # held until close(): a second run on this folder is refused
         try:
             self.done = load_units(self.out / UNITS)
@@ -409,7 +412,7 @@ def with_seed_stats(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for r in rows:
         group = groups[(r["scenario"], r["method"], int(r["users"]))]
-        stats = {"seeds": len(group)}
+        stats: dict[str, Any] = {"seeds": len(group)}
         for col, name in (("throughput_mbps", "throughput"), ("admitted", "admitted")):
             unit = "_mbps" if col == "throughput_mbps" else ""
             avg, ci = mean(g[col] for g in group), ci95(g[col] for g in group)

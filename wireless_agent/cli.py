@@ -102,8 +102,11 @@ def scenarios(
     table = Table(title="Scenarios")
     for col in ("scenario", "users", "eMBB", "URLLC", "mean CQI", "CQI histogram", "source"):
         table.add_column(col)
+    def describe(spec: str) -> dict[str, Any]:
+        return guarded(lambda: load_scenario(spec, users=users)).describe()
+
     for spec in split(scenario, "scenario"):
-        d = guarded(lambda spec=spec: load_scenario(spec, users=users)).describe()
+        d = describe(spec)
         hist = " ".join(f"{c}:{n}" for c, n in d["cqi_histogram"].items())
         table.add_row(d["name"], str(d["users"]), str(d["embb"]), str(d["urllc"]),
                       f"{d['mean_cqi']:.1f}", hist, Path(d["source"]).name or d["source"])
@@ -263,8 +266,14 @@ def _sweep(cfg: Any, out: Path, timeout_s: float) -> None:
 
     if not cfg.model.startswith("tiered:"):
         fail("--sweep-threshold needs tiers: --model tiered:offline,ollama:MODEL,openai:MODEL")
-    requests = [(u.request, u.label) for spec in cfg.scenarios
-                for u in guarded(lambda spec=spec: load_scenario(spec, users=max(cfg.users))).users]
+    from evals.slicing_eval import DEFAULT_USERS
+
+    n = max(cfg.users or DEFAULT_USERS)
+
+    def users_of(spec: str) -> list[Any]:
+        return guarded(lambda: load_scenario(spec, users=n)).users
+
+    requests = [(u.request, u.label) for spec in cfg.scenarios for u in users_of(spec)]
     rows = guarded(lambda: sweep_thresholds(requests, cfg.model, list(DEFAULT_THRESHOLDS),
                                             timeout_s=timeout_s))
     out.mkdir(parents=True, exist_ok=True)
@@ -424,4 +433,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -12,9 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from evals.results import ResultsError
 from evals.slicing_eval import EvalConfig, EvalError, Evaluation
+from wireless_agent.cli import app
 
 CLI = [str(Path(sys.executable).with_name("wireless-agent"))]
 
@@ -99,9 +101,8 @@ def test_resume_after_a_killed_run_loses_and_repeats_nothing(tmp_path: Path) -> 
     (["--scenario", "missing.csv"], "missing.csv: no such scenario file"),
 ])
 def test_bad_arguments_get_one_clear_line(tmp_path: Path, args: list[str], needle: str) -> None:
-    res = subprocess.run([*CLI, "eval", "--out", str(tmp_path / "r"), *args],
-                         capture_output=True, text=True)
-    assert res.returncode == 2
+    res = CliRunner().invoke(app, ["eval", "--out", str(tmp_path / "r"), *args])
+    assert res.exit_code == 2
     lines = [x for x in res.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and needle in lines[0], res.stderr
     assert "Traceback" not in res.stderr + res.stdout
@@ -112,19 +113,19 @@ def test_eval_config_rejects_non_positive_users() -> None:
         Evaluation(EvalConfig(users=[0, 5]), Path("/nonexistent/never-written"))
 
 
-def test_sweep_threshold_traces_accuracy_against_escalation(tmp_path: Path) -> None:
+def test_sweep_threshold_traces_accuracy_against_escalation(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from wireless_agent.testing.openai_server import FakeOpenAIServer
 
     answer = {"slice": "URLLC", "application": "x", "latency_ms": 5.0, "min_rate_mbps": 1.0,
               "confidence": 0.99}
     with FakeOpenAIServer(default=answer) as server:
-        env = {**os.environ, "OPENAI_BASE_URL": server.base_url,
-               "OPENAI_API_KEY": "sk-test-not-a-real-key", "NO_PROXY": "127.0.0.1,localhost"}
-        res = subprocess.run([*CLI, "eval", "--sweep-threshold", "--model",
-                              "tiered:offline,openai:gpt-fake", "--scenario", "north",
-                              "--users", "10", "--out", str(tmp_path / "s")],
-                             capture_output=True, text=True, env=env)
-    assert res.returncode == 0, res.stderr
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+        res = CliRunner().invoke(app, ["eval", "--sweep-threshold", "--model",
+                                       "tiered:offline,openai:gpt-fake", "--scenario", "north",
+                                       "--users", "10", "--out", str(tmp_path / "s")])
+    assert res.exit_code == 0, res.stderr
     with (tmp_path / "s" / "tier_sweep.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     shares = [float(r["device_share"]) for r in rows]

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from env.scenarios import PAPER_SCENARIOS, Scenario, ScenarioError, load_population, load_scenario
-from env.slices import BY_INDEX
 from env.slicing_env import SlicingEnv
 from evals.results import (
     DECISIONS,
@@ -315,9 +314,9 @@ def _decision_row(unit: Unit, step: int, env: SlicingEnv, decision: Any,
         "step": step, "uid": user.uid, "request": user.request, "cqi": user.cqi,
         "label": user.label, "intent": rec.get("intent"), "intent_correct": info["intent_correct"],
         "admitted": info["admitted_now"], "reason": info["reason"],
-        # The env says where the user went; a method's own record may not.
-        "slice": BY_INDEX[int(env.slice_of[step])].name if info["admitted_now"] else None,
-        "bandwidth": round(float(env.bandwidth[step]), 4) if info["admitted_now"] else 0.0,
+        # The env says where the user went, as of the admission (it may have left since).
+        "slice": info["slice"],
+        "bandwidth": round(info["bandwidth_mhz"], 4),
         "rate_mbps": round(info["rate_mbps"], 4),
         "rate_claim_mbps": rec.get("rate_claim_mbps"),
         "reallocations": rec.get("reallocations", 0),

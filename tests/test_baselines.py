@@ -152,3 +152,22 @@ def test_registry_builds_every_method_and_rejects_unknown_names() -> None:
     with pytest.raises(ValueError, match="agent, greedy, optimal, prompt, rule") as err:
         make_policy("oracle")
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.slow
+def test_every_method_runs_dynamic_mode_over_several_seeds(tmp_path) -> None:
+    from evals.results import read_jsonl
+    from evals.slicing_eval import EvalConfig, Evaluation
+
+    cfg = EvalConfig(scenarios=["campus", "center"], methods=["agent", "rule", "optimal",
+                                                              "greedy"],
+                     users=[40], seeds=[0, 1, 2], mode="dynamic", warmup=1)
+    rows = Evaluation(cfg, tmp_path / "dyn").run()
+    assert {(r["method"], r["seed"]) for r in rows} == {
+        (m, s) for m in cfg.methods for s in cfg.seeds}
+    decisions = read_jsonl(tmp_path / "dyn" / "decisions.jsonl")
+    admitted = [d for d in decisions if d["admitted"]]
+    assert admitted and all(d["slice"] in ("eMBB", "URLLC") and d["bandwidth"] > 0
+                            and d["rate_mbps"] > 0 for d in admitted)
+    assert all(d["slice"] is None and d["bandwidth"] == 0 for d in decisions
+               if not d["admitted"])

@@ -3,30 +3,36 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from env.scenarios import Scenario, User
 
 
-@dataclass(frozen=True)
-class Arrival:
-    """One arrival of an episode."""
+class Arrival(NamedTuple):
+    """One arrival of an episode (a tuple: an episode builds one per user at every reset)."""
 
     user: User
     time: float
     departure: float  # math.inf: never leaves
 
 
+@dataclass
 class PaperArrivals:
     """The paper's episode: users in file order, one per step, nobody leaves."""
 
-    name = "paper"
+    name: str = "paper"
+    _last: tuple[tuple[int, ...], tuple[Arrival, ...]] = field(default=((), ()), repr=False)
 
     def schedule(self, scenario: Scenario, length: int, rng: np.random.Generator) -> list[Arrival]:
-        """Arrivals of one episode of `length` steps."""
-        return [Arrival(u, float(i), math.inf) for i, u in enumerate(scenario.users[:length])]
+        """Arrivals of one episode of `length` steps (the same every episode, so built once)."""
+        users = scenario.users[:length]
+        key = tuple(map(id, users))
+        if key != self._last[0]:
+            self._last = (key, tuple(Arrival(u, float(i), math.inf) for i, u in enumerate(users)))
+        return list(self._last[1])
 
 
 @dataclass
@@ -43,10 +49,9 @@ class PoissonArrivals:
         gaps = rng.exponential(1.0 / self.rate_per_s, size=length)
         holds = rng.exponential(self.mean_holding_s, size=length)
         times = np.cumsum(gaps)
-        return [
-            Arrival(scenario.users[int(p)], float(t), float(t + h))
-            for p, t, h in zip(picks, times, holds, strict=True)
-        ]
+        users = scenario.users
+        return [Arrival(users[p], t, t + h)
+                for p, t, h in zip(picks.tolist(), times.tolist(), holds.tolist(), strict=True)]
 
 
 def get_arrivals(mode: str) -> PaperArrivals | PoissonArrivals:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
+import math
 import string
+from functools import lru_cache
 from typing import Any
 
 import gymnasium as gym
@@ -10,7 +13,7 @@ import numpy as np
 from gymnasium import spaces
 
 from env.arrivals import Arrival, get_arrivals
-from env.metrics import CAPACITY, network_metrics, slice_used
+from env.metrics import SliceTally
 from env.rates import get_rate_model
 from env.scenarios import Scenario, ScenarioError, User, load_population, load_scenario
 from env.slices import EMBB, URLLC
@@ -19,8 +22,28 @@ MAX_REQUEST_CHARS = 256
 REQUEST_CHARSET = string.printable
 _BW_MIN = np.array([0.0, EMBB.bw_min_mhz, URLLC.bw_min_mhz])
 _BW_MAX = np.array([0.0, EMBB.bw_max_mhz, URLLC.bw_max_mhz])
+_LIMITS = {s.index: (s.bw_min_mhz, s.bw_max_mhz, s.capacity_mhz) for s in (EMBB, URLLC)}
 _EPS = 1e-6  # MHz; solvers and float sums land a hair above capacity
 LABEL_INDEX = {"eMBB": 1, "URLLC": 2}
+_SLICE_NAME = {1: EMBB.name, 2: URLLC.name}
+_ALLOWED = frozenset(REQUEST_CHARSET)
+
+
+@lru_cache(maxsize=8192)
+def _clean_request(text: str) -> str:
+    """The request as the observation space allows it (cached: episodes reuse requests)."""
+    return "".join(ch if ch in _ALLOWED else " " for ch in text)[:MAX_REQUEST_CHARS]
+
+
+def _scalar(value: Any) -> float:
+    """The first element of a scalar or array-like (the action's bandwidth)."""
+    if isinstance(value, np.ndarray):
+        return float(value.flat[0]) if value.size else 0.0
+    if isinstance(value, list | tuple):
+        return float(value[0]) if value else 0.0
+    return float(value)
+
+
 
 
 class SlicingEnv(gym.Env):
@@ -81,8 +104,12 @@ class SlicingEnv(gym.Env):
     | `mode`       | `"paper"`  | `paper`: file order, nobody leaves; `dynamic`: Poisson    |
     |              |            | arrivals, exponential holding, users drawn from the file  |
 
-    `info` holds the metrics of `env.metrics.network_metrics`, plus `intent_correct` of this
-    step, the arriving user's `uid`, `label`, and the outcome (`admitted_now`, `reason`).
+    `info` holds the metrics of `env.metrics.network_metrics` (kept incrementally, so a step
+    costs the same at any L), plus `intent_correct` of this step, the arriving user's `uid`,
+    `label`, and the outcome as of the admission: `admitted_now`, `reason`, `slice` (name or
+    None), `bandwidth_mhz` and `rate_mbps`. In dynamic mode the users whose holding time ends
+    before the next arrival leave after the decision (possibly the user just admitted); the
+    metrics are after they left and `departed_now` counts them.
     """
 
     metadata = {"render_modes": ["ansi"]}
@@ -132,7 +159,6 @@ class SlicingEnv(gym.Env):
             "user_cqi": spaces.MultiDiscrete([16] * length),
             "step": spaces.Discrete(length + 1),
         })
-        self._allowed_chars = set(REQUEST_CHARSET)
         self._reset_state([])
 
     # -- state ---------------------------------------------------------------------------
@@ -140,54 +166,67 @@ class SlicingEnv(gym.Env):
     def _reset_state(self, schedule: list[Arrival]) -> None:
         n = self.length
         self.schedule = schedule
-        # Cleaned once per episode: filtering characters on every step costs more than a step.
-        self._requests = [self._clean_request(a.user.request) for a in schedule]
         self.t = 0
         self.slice_of = np.zeros(n, dtype=np.int64)
         self.bandwidth = np.zeros(n, dtype=np.float64)
         self.per_mhz = np.zeros(n, dtype=np.float64)
         self.cqi = np.zeros(n, dtype=np.int64)
         self.departure = np.full(n, np.inf)
+        self._bandwidth32 = np.zeros(n, dtype=np.float32)
+        self._used32 = np.zeros(2, dtype=np.float32)  # slice_used_mhz, capped at capacity
+        self._tally = SliceTally()
+        self._leaving: list[tuple[float, int]] = []  # heap of (departure time, slot)
         self.admitted = self.rejected = self.departed = 0
         self.classified = self.correct = 0
-        self._throughput = 0.0
-        self._violations = 0
 
     @property
     def current(self) -> Arrival | None:
         """The arrival waiting for a decision, or None when the episode is over."""
         return self.schedule[self.t] if self.t < len(self.schedule) else None
 
-    def _clean_request(self, text: str) -> str:
-        text = "".join(ch if ch in self._allowed_chars else " " for ch in text)
-        return text[:MAX_REQUEST_CHARS]
-
     def _obs(self) -> dict[str, Any]:
-        arrival = self.current
-        used = slice_used(self.slice_of, self.bandwidth)
-        user: User | None = arrival.user if arrival else None
+        t = self.t
+        user = self.schedule[t].user if t < len(self.schedule) else None
         return {
-            "request": self._requests[self.t] if user else "",
+            "request": _clean_request(user.request) if user else "",
             "cqi": user.cqi if user else 1,
-            "position": np.array([user.x, user.y, user.z] if user else [0, 0, 0], np.float32),
-            "slice_used_mhz": np.minimum(used[1:], CAPACITY[1:]).astype(np.float32),
+            "position": np.array((user.x, user.y, user.z) if user else (0, 0, 0), np.float32),
+            # Fresh copies (gymnasium: users keep what they are given); a memcpy each, the
+            # only per-step cost that grows with the episode length.
+            "slice_used_mhz": self._used32.copy(),
             "user_slice": self.slice_of.copy(),
-            "user_bandwidth": self.bandwidth.astype(np.float32),
+            "user_bandwidth": self._bandwidth32.copy(),
             "user_cqi": self.cqi.copy(),
-            "step": self.t,
+            "step": t,
         }
 
     def metrics(self) -> dict[str, float]:
-        """The network's metrics now (the same function every method is scored with)."""
-        return network_metrics(self.slice_of, self.bandwidth, self.per_mhz, self.admitted,
-                               self.rejected, self.classified, self.correct)
+        """The network's metrics now (`env.metrics.network_metrics`, kept incrementally)."""
+        return self._tally.metrics(self.admitted, self.rejected, self.classified, self.correct)
 
-    def _depart_until(self, now: float) -> None:
-        gone = (self.slice_of > 0) & (self.departure <= now)
-        if gone.any():
-            self.departed += int(gone.sum())
-            self.slice_of[gone] = 0
-            self.bandwidth[gone] = 0.0
+    def _set(self, slot: int, s: int, bw: float) -> None:
+        """Give `slot` slice `s` at `bw` MHz (s = 0: the slot holds nothing)."""
+        old_s = int(self.slice_of[slot])
+        per_mhz = float(self.per_mhz[slot])
+        if old_s:
+            self._tally.remove(old_s, float(self.bandwidth[slot]), per_mhz)
+        if s:
+            self._tally.add(s, bw, per_mhz)
+        self.slice_of[slot] = s
+        self.bandwidth[slot] = bw
+        self._bandwidth32[slot] = bw
+        for changed in {old_s, s} - {0}:
+            self._used32[changed - 1] = min(self._tally.used[changed], _LIMITS[changed][2])
+
+    def _depart_until(self, now: float) -> int:
+        """Release every user whose holding time ended by `now`; how many left."""
+        gone = 0
+        while self._leaving and self._leaving[0][0] <= now:
+            _, slot = heapq.heappop(self._leaving)
+            self._set(slot, 0, 0.0)
+            gone += 1
+        self.departed += gone
+        return gone
 
     # -- gymnasium API -------------------------------------------------------------------
 
@@ -203,16 +242,21 @@ class SlicingEnv(gym.Env):
 
     def step(self, action: dict[str, Any]) -> tuple[dict, float, bool, bool, dict[str, Any]]:
         """Apply one decision for the arriving user; see the class docstring."""
-        arrival = self.current
-        if arrival is None:
+        i = self.t
+        if i >= len(self.schedule):
             raise RuntimeError("the episode is over; call reset()")
-        before_tp, before_viol = self._throughput, self._violations
-        i, user = self.t, arrival.user
+        arrival = self.schedule[i]
+        user = arrival.user
+        tally = self._tally
+        before_tp = tally.rate[1] + tally.rate[2]
+        before_viol = tally.violations
 
         realloc = action.get("reallocate")
         realloc_refused = False
-        if realloc is not None and np.max(realloc) >= 0:
-            realloc_refused = not self._reallocate(np.asarray(realloc, dtype=np.float64))
+        if realloc is not None:
+            realloc = np.asarray(realloc, dtype=np.float64)
+            if realloc.size and realloc.max() >= 0:
+                realloc_refused = not self._reallocate(realloc)
 
         intent = int(action.get("intent", 0))
         label_idx = LABEL_INDEX[user.label]
@@ -222,59 +266,62 @@ class SlicingEnv(gym.Env):
             intent_correct = intent == label_idx
             self.correct += intent_correct
 
+        per_mhz = float(self.rate_model.per_mhz_table[user.cqi])
         self.cqi[i] = user.cqi
-        self.per_mhz[i] = self.rate_model.per_mhz_table[user.cqi]
+        self.per_mhz[i] = per_mhz
         self.departure[i] = arrival.departure
         reason = ""
         admitted_now = False
+        bw = 0.0
         if int(action.get("admit", 0)) == 1 and intent in (1, 2):
-            bw = float(np.asarray(action.get("bandwidth", 0.0)).reshape(-1)[0])
-            bw = min(max(bw, _BW_MIN[intent]), _BW_MAX[intent])
-            used = float(self.bandwidth[self.slice_of == intent].sum())
-            if used + bw <= CAPACITY[intent] + _EPS:
-                self.slice_of[i] = intent
-                self.bandwidth[i] = bw
+            bw = _scalar(action.get("bandwidth", 0.0))
+            lo, hi, capacity = _LIMITS[intent]
+            bw = min(max(bw, lo), hi)
+            if tally.used[intent] + bw <= capacity + _EPS:
+                self._set(i, intent, bw)
                 self.admitted += 1
                 admitted_now = True
+                if arrival.departure < math.inf:
+                    heapq.heappush(self._leaving, (arrival.departure, i))
             else:
                 reason = "capacity"
         else:
             reason = "declined" if intent in (1, 2) else "unclassified"
         if not admitted_now:
             self.rejected += 1
+            bw = 0.0
 
-        # What the arriving user got, before departures can take it away again.
-        slice_now, bw_now = int(self.slice_of[i]), float(self.bandwidth[i])
-        rate_now = bw_now * float(self.per_mhz[i])
-        self.t += 1
-        nxt = self.current
-        if nxt is not None and self.mode != "paper":
-            self._depart_until(nxt.time)
-        info = self.metrics()
-        self._throughput = info["throughput_mbps"]
-        self._violations = info["min_rate_violations"]
-        reward = (self._throughput - before_tp) / 100.0 - (self._violations - before_viol)
-        info.update(
-            uid=user.uid, label=user.label, intent_correct=intent_correct,
-            admitted_now=admitted_now, reason=reason, realloc_refused=realloc_refused,
-            rate_mbps=rate_now, slice_index=slice_now, bandwidth_mhz=bw_now,
-        )
-        terminated = nxt is None
-        return self._obs(), float(reward), terminated, False, info
+        self.t = i + 1
+        nxt = self.schedule[i + 1] if i + 1 < len(self.schedule) else None
+        # The user's allocation is reported as admitted; who leaves before the next arrival
+        # (possibly this user) is applied after, and counted in `departed_now`.
+        departed_now = self._depart_until(nxt.time) if nxt is not None else 0
+        info = tally.metrics(self.admitted, self.rejected, self.classified, self.correct)
+        reward = ((info["throughput_mbps"] - before_tp) / 100.0
+                  - (tally.violations - before_viol))
+        info |= {
+            "uid": user.uid, "label": user.label, "intent_correct": intent_correct,
+            "admitted_now": admitted_now, "reason": reason, "realloc_refused": realloc_refused,
+            "slice": _SLICE_NAME[intent] if admitted_now else None,
+            "bandwidth_mhz": bw, "rate_mbps": bw * per_mhz, "departed_now": departed_now,
+        }
+        return self._obs(), reward, nxt is None, False, info
 
     def _reallocate(self, new_bw: np.ndarray) -> bool:
         """Apply per-slot bandwidths (clipped to slice limits) if every slice stays in capacity."""
-        active = self.slice_of > 0
-        change = active & (new_bw[: self.length] >= 0)
-        if not change.any():
+        slots = np.flatnonzero(new_bw[: self.length] >= 0)
+        slots = slots[self.slice_of[slots] > 0]
+        if not slots.size:
             return True
-        s = self.slice_of
-        proposed = np.where(change, np.clip(new_bw[: self.length], _BW_MIN[s], _BW_MAX[s]),
-                            self.bandwidth)
-        used = slice_used(s, proposed)
-        if (used[1:] > CAPACITY[1:] + _EPS).any():
+        s = self.slice_of[slots]
+        values = np.clip(new_bw[slots], _BW_MIN[s], _BW_MAX[s])
+        delta = np.bincount(s, weights=values - self.bandwidth[slots], minlength=3)
+        used = self._tally.used
+        if (used[1] + delta[1] > _LIMITS[1][2] + _EPS
+                or used[2] + delta[2] > _LIMITS[2][2] + _EPS):
             return False
-        self.bandwidth = proposed
+        for slot, si, b in zip(slots.tolist(), s.tolist(), values.tolist(), strict=True):
+            self._set(slot, si, b)
         return True
 
     def replace_arrival(self, user: User) -> None:
@@ -283,7 +330,6 @@ class SlicingEnv(gym.Env):
         if old is None:
             raise RuntimeError("the episode is over; call reset()")
         self.schedule[self.t] = Arrival(user, old.time, old.departure)
-        self._requests[self.t] = self._clean_request(user.request)
 
     def render(self) -> str | None:
         """A one-line text summary of the slices (render_mode 'ansi')."""

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from env.scenarios import PAPER_SCENARIOS, Scenario, ScenarioError, load_population, load_scenario
-from env.slices import BY_INDEX
 from env.slicing_env import SlicingEnv
 from evals.results import (
     DECISIONS,
@@ -461,16 +460,14 @@ def _decision_row(unit: Unit, step: int, user: Any, decision: Any, info: dict[st
     """One logged decision, from what the env reported for this step (in dynamic mode the user
     may have left by the time the step returns, so its slot is not read afterwards)."""
     rec = decision.record
-    admitted = bool(info["admitted_now"])
     return {
         "unit": unit.key, "scenario": unit.scenario, "method": unit.method, "seed": unit.seed,
         "step": step, "uid": user.uid, "request": user.request, "cqi": user.cqi,
-        "label": user.label, "intent": rec.get("intent"),
-        "intent_correct": info["intent_correct"], "admitted": admitted,
-        "reason": info["reason"],
-        # The env says where the user went; a method's own record may not.
-        "slice": BY_INDEX[int(info["slice_index"])].name if admitted else None,
-        "bandwidth": round(float(info["bandwidth_mhz"]), 4) if admitted else 0.0,
+        "label": user.label, "intent": rec.get("intent"), "intent_correct": info["intent_correct"],
+        "admitted": info["admitted_now"], "reason": info["reason"],
+        # The env says where the user went, as of the admission (it may have left since).
+        "slice": info["slice"],
+        "bandwidth": round(info["bandwidth_mhz"], 4),
         "rate_mbps": round(info["rate_mbps"], 4),
         "rate_claim_mbps": rec.get("rate_claim_mbps"),
         "reallocations": rec.get("reallocations", 0),

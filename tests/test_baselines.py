@@ -152,3 +152,71 @@ def test_registry_builds_every_method_and_rejects_unknown_names() -> None:
     with pytest.raises(ValueError, match="agent, greedy, optimal, prompt, rule") as err:
         make_policy("oracle")
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.slow
+def test_every_method_runs_dynamic_mode_over_several_seeds(tmp_path) -> None:
+    from evals.results import read_jsonl
+    from evals.slicing_eval import EvalConfig, Evaluation
+
+    cfg = EvalConfig(scenarios=["campus", "center"], methods=["agent", "rule", "optimal",
+                                                              "greedy"],
+                     users=[40], seeds=[0, 1, 2], mode="dynamic", warmup=1)
+    rows = Evaluation(cfg, tmp_path / "dyn").run()
+    assert {(r["method"], r["seed"]) for r in rows} == {
+        (m, s) for m in cfg.methods for s in cfg.seeds}
+    decisions = read_jsonl(tmp_path / "dyn" / "decisions.jsonl")
+    admitted = [d for d in decisions if d["admitted"]]
+    assert admitted and all(d["slice"] in ("eMBB", "URLLC") and d["bandwidth"] > 0
+                            and d["rate_mbps"] > 0 for d in admitted)
+    assert all(d["slice"] is None and d["bandwidth"] == 0 for d in decisions
+               if not d["admitted"])
+
+
+def sort_optimum(per_mhz: np.ndarray, spec) -> tuple[int, float]:
+    """Users-then-throughput optimum by sorting: the k best channels that fit at their floors.
+
+    Exact for the paper's limits (floors fall as rates rise); written apart from the project.
+    """
+    s = np.sort(np.asarray(per_mhz, dtype=np.float64))[::-1]
+    floors = np.maximum(spec.bw_min_mhz, spec.rate_min_mbps / s)
+    s, floors = s[floors <= spec.bw_max_mhz], floors[floors <= spec.bw_max_mhz]
+    k = int(np.searchsorted(np.cumsum(floors), spec.capacity_mhz + 1e-9, side="right"))
+    bw = floors[:k].copy()
+    left = spec.capacity_mhz - bw.sum()
+    for i in range(k):
+        add = min(spec.bw_max_mhz - bw[i], left)
+        bw[i] += add
+        left -= add
+    return k, float(bw @ s[:k])
+
+
+@pytest.mark.parametrize("spec", [EMBB, URLLC], ids=["eMBB", "URLLC"])
+def test_milp_optimum_equals_the_sort_based_optimum(spec) -> None:
+    table = get_rate_model("paper").per_mhz_table
+    rng = np.random.default_rng(11)
+    for _ in range(60):
+        s = table[rng.integers(1, 16, size=int(rng.integers(1, 60)))]
+        admitted, bw = solve_slice(s, spec, "users-then-throughput")
+        k, best = sort_optimum(s, spec)
+        assert admitted.sum() == k
+        assert float(bw @ s) == pytest.approx(best, rel=1e-6, abs=1e-6)
+
+
+def test_rule_checks_feasibility_and_water_filling_is_the_slsqp_optimum() -> None:
+    from baselines.rule import proportional_fair, rate_bounds, water_fill
+    from env.slices import SliceSpec
+
+    table = get_rate_model("paper").per_mhz_table
+    rng = np.random.default_rng(3)
+    for n in (5, 30, 90):
+        spec = SliceSpec("wide", 1, 13.0 * n, 6.0, 20.0, 100.0, 400.0, (10.0, 100.0))
+        s = table[rng.integers(8, 16, size=n)]
+        b, solved = proportional_fair(s, spec)
+        assert solved and b.sum() == pytest.approx(spec.capacity_mhz)
+        lo, hi = rate_bounds(s, spec)
+        np.testing.assert_allclose(b, water_fill(lo, hi, spec.capacity_mhz), atol=1e-6)
+    # Too many users for their minimum rates: infeasible, so the fallback decides at once.
+    s = table[rng.integers(1, 16, size=1000)]
+    b, solved = proportional_fair(s, URLLC)
+    assert not solved and b.size == 1000  # the original's fallback keeps every user

@@ -183,3 +183,91 @@ def test_unknown_label_message_names_the_label(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "lab.csv", [(9, "I want to read sensors", "mMTC")])
     with pytest.raises(ScenarioError, match="mMTC"):
         SlicingEnv(str(path))
+
+
+def _random_action(env: SlicingEnv, rng: np.random.Generator) -> dict:
+    """Any action: random slice, admission, bandwidth and sometimes a re-allocation."""
+    realloc = {}
+    if rng.random() < 0.3 and env.t:
+        realloc = {int(s): float(rng.uniform(0, 22)) for s in rng.integers(0, env.t, size=3)}
+    return action(env, int(rng.integers(0, 3)), bool(rng.random() < 0.8),
+                  float(rng.uniform(0, 21)), realloc)
+
+
+@pytest.mark.parametrize(("scenario", "mode"), [("center", "paper"), ("center", "dynamic"),
+                                                ("campus:3", "dynamic")])
+def test_running_metrics_equal_the_reference_function(scenario: str, mode: str) -> None:
+    from env.metrics import network_metrics
+
+    rng = np.random.default_rng(5)
+    env = SlicingEnv(scenario, users=120 if mode == "dynamic" else 30, mode=mode)
+    for seed in range(3):
+        env.reset(seed=seed)
+        done = False
+        while not done:
+            obs, _, done, _, info = env.step(_random_action(env, rng))
+            ref = network_metrics(env.slice_of, env.bandwidth, env.per_mhz, env.admitted,
+                                  env.rejected, env.classified, env.correct)
+            for key, value in ref.items():
+                assert info[key] == pytest.approx(value, abs=1e-9, nan_ok=True), key
+            np.testing.assert_allclose(obs["slice_used_mhz"],
+                                       np.minimum(slice_used_ref(env)[1:], [90, 30]), atol=1e-4)
+            np.testing.assert_array_equal(obs["user_slice"], env.slice_of)
+
+
+def slice_used_ref(env: SlicingEnv) -> np.ndarray:
+    """MHz per slice summed from the env's arrays."""
+    return np.array([env.bandwidth[env.slice_of == s].sum() for s in range(3)])
+
+
+def test_a_user_leaving_before_the_next_arrival_is_reported_as_admitted() -> None:
+    env = SlicingEnv("center", users=200, mode="dynamic")
+    found = 0
+    for seed in range(5):
+        env.reset(seed=seed)
+        for i in range(env.length):
+            arrival = env.current
+            nxt = env.schedule[i + 1] if i + 1 < env.length else None
+            intent = 1 if arrival.user.label == "eMBB" else 2
+            _, _, _, _, info = env.step(action(env, intent, True, 6.0 if intent == 1 else 2.0))
+            if not info["admitted_now"]:
+                continue
+            per_mhz = env.rate_model.per_mhz(arrival.user.cqi)
+            assert info["slice"] == arrival.user.label
+            assert info["bandwidth_mhz"] == (6.0 if intent == 1 else 2.0)
+            assert info["rate_mbps"] == pytest.approx(info["bandwidth_mhz"] * per_mhz)
+            if nxt is not None and arrival.departure <= nxt.time:
+                found += 1
+                assert info["departed_now"] >= 1 and env.slice_of[i] == 0
+    assert found > 0  # the case happened, so the test checked it
+
+
+def test_observations_are_fresh_and_the_env_state_is_not_exposed() -> None:
+    env = SlicingEnv("center", users=30)
+    obs0, _ = env.reset(seed=0)
+    obs1, _, _, _, _ = env.step(action(env, 2, True, 3.0))
+    assert obs0["user_slice"][0] == 0 and obs1["user_slice"][0] == 2
+    obs1["user_bandwidth"][0] = 19.0  # a user scribbling on its copy changes nothing
+    assert env.bandwidth[0] == 3.0
+
+
+@pytest.mark.slow
+def test_step_cost_does_not_grow_with_the_episode_length() -> None:
+    import time
+
+    def steps_per_s(length: int, mode: str) -> float:
+        env = SlicingEnv("campus:0", users=length, mode=mode)
+        env.reset(seed=0)
+        act = action(env, 2, True, 1.0)
+        best = 0.0
+        for _ in range(3):
+            env.reset(seed=0)
+            n, t0 = 0, time.process_time()
+            for _ in range(min(length, 600)):
+                env.step(act)
+                n += 1
+            best = max(best, n / (time.process_time() - t0))
+        return best
+
+    for mode in ("paper", "dynamic"):
+        assert steps_per_s(1000, mode) > 0.6 * steps_per_s(30, mode)

@@ -114,6 +114,8 @@ class Cluster:
 def open_cluster(spec: str, threads: int) -> Cluster:
     """Start `local[:N]` (N processes of `threads` threads on 127.0.0.1) or join a scheduler."""
     parsed = parse_cluster(spec)
+    if not parsed.local:
+        _check_reachable(parsed.address, spec)  # before importing Dask: one line at once
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -124,7 +126,6 @@ def open_cluster(spec: str, threads: int) -> Cluster:
                              processes=True, host="127.0.0.1", dashboard_address=None,
                              silence_logs=logging.ERROR)
         return Cluster(Client(local), local)
-    _check_reachable(parsed.address, spec)
     try:
         return Cluster(Client(parsed.address, timeout=CONNECT_TIMEOUT_S))
     except (OSError, TimeoutError) as exc:

@@ -308,9 +308,11 @@ class Evaluation:
     """Runs a grid into a results folder, appending as it goes and resuming what is there."""
 
     def __init__(self, cfg: EvalConfig, out: Path, resume: bool = False,
-                 provenance: dict[str, Any] | None = None) -> None:
+                 provenance: dict[str, Any] | None = None, cluster: Any = None) -> None:
         cfg.validate()
         self.cfg = cfg
+        self.cluster = cluster  # an evals.cluster.Cluster: units run on its Dask workers
+        self.by_worker: dict[str, int] = {}  # decisions made per Dask worker
         self.out = Path(out)
         self.methods, self.notes = cfg.resolved_methods()
         self.units, plan_notes = plan_units(cfg, self.methods)
@@ -356,6 +358,12 @@ class Evaluation:
             decisions = JsonlWriter(self.out / DECISIONS)
             units = JsonlWriter(self.out / UNITS)
             try:
+                if self.cluster is not None:  # the grid on Dask workers: evals/cluster.py
+                    from evals.cluster import run_on_cluster
+
+                    self.by_worker = run_on_cluster(self.cluster, self, todo, decisions, units,
+                                                    on_decision)
+                    todo = []  # every unit ran there
                 self.runner.prepare(todo)
                 workers = self.cfg.concurrency or (8 if self.cfg.model != "offline" else 1)
 

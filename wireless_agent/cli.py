@@ -199,6 +199,10 @@ def eval_(
                                                   "accuracy against the share escalated over "
                                                   "device thresholds instead of the grid.")]
     = False,
+    cluster: Annotated[str | None, typer.Option(help="Run the episodes on Dask workers: "
+                                                "local[:N] processes, tcp://HOST:PORT or a "
+                                                "scheduler.json (pip install "
+                                                "'wireless-agent[cluster]').")] = None,
 ) -> None:
     """Run the batch slicing evaluation and print the comparison table."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -220,7 +224,9 @@ def eval_(
         cfg = _resumed_config(ctx, cfg, out)
     guarded(cfg.validate)
     guarded(cfg.resolved_methods)  # refuse unrunnable methods before asking any server
-    if cfg.model != "offline":
+    # Workers of a running scheduler reach models through their own environment, not ours.
+    remote = cluster is not None and not cluster.strip().startswith("local")
+    if cfg.model != "offline" and not remote:
         from wireless_agent.models import check_backend, parse_spec
 
         # Tiers that are down are skipped with a warning while running; others must answer.
@@ -234,7 +240,15 @@ def eval_(
     if sweep_threshold:
         _sweep(cfg, out, cfg.timeout_s)
         return
-    evaluation = guarded(lambda: Evaluation(cfg, out, resume=resume, provenance=provenance()))
+    pool = None
+    if cluster is not None:  # the grid on Dask (evals/cluster.py), joined before writing
+        from evals.cluster import open_cluster
+
+        threads = cfg.concurrency or (8 if cfg.model != "offline" else 1)
+        pool = guarded(lambda: open_cluster(cluster, threads))
+        ctx.call_on_close(pool.close)
+    evaluation = guarded(lambda: Evaluation(cfg, out, resume=resume, provenance=provenance(),
+                                            cluster=pool))
     for note in evaluation.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     total = evaluation.decisions_left()
@@ -252,8 +266,13 @@ def eval_(
     seconds = time.perf_counter() - t0
     console.print(render_table(summary, f"Slicing evaluation ({cfg.model}, {cfg.rate_model} "
                                "rates)"))
+    per_worker = ""
+    if evaluation.by_worker:
+        from evals.cluster import describe
+
+        per_worker = f"; per worker: {describe(evaluation.by_worker)}"
     console.print(f"{total} decisions in {seconds:.1f} s; results in {out}/ "
-                  "(summary.csv, decisions.jsonl)", highlight=False)
+                  f"(summary.csv, decisions.jsonl){per_worker}", highlight=False)
     if plots:
         _report(out)
 

@@ -116,3 +116,26 @@ def test_privacy_filter_leaves_slicing_results_unchanged(tmp_path: Path) -> None
                 for r in Evaluation(cfg, tmp_path / f"p{privacy}").run()]
 
     assert run(True) == run(False)
+
+
+def test_unclear_request_is_rejected_and_counted(tmp_path: Path) -> None:
+    import dataclasses
+
+    agent = SlicingAgent(AgentConfig(), memory=AgentMemory.open(tmp_path / "m"))
+    env = SlicingEnv("north", users=3)
+    obs, _ = env.reset(seed=0)
+    agent.reset(env, episode_id="u")
+    env.replace_arrival(dataclasses.replace(env.current.user, request="asdf qwerty zxcv"))
+    decision = agent.act(env, obs)
+    rec, info = decision.record, decision.step[4]
+    assert rec["intent"] == "unclear" and rec["unclear"] and rec["reason"] == "unclear"
+    assert rec["slice"] is None and rec["question"]
+    assert decision.action["intent"] == 0 and decision.action["admit"] == 0
+    assert not info["admitted_now"] and info["rejected"] == 1
+    # A request with figures carries them into the record, with the 5QI they map to.
+    env.replace_arrival(dataclasses.replace(
+        env.current.user, request="cycle time 1 ms, 99.999 % reliability for the press PLC"))
+    rec = agent.act(env, decision.step[0]).record
+    assert rec["intent"] == "URLLC" and "unclear" not in rec
+    assert rec["requirements"]["5qi"]["resource_type"] == "Delay-critical GBR"
+    assert rec["requirements"]["per"] == pytest.approx(1e-5)

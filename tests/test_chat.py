@@ -303,3 +303,14 @@ def test_a_bad_model_at_start_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "needs OPENAI_API_KEY" in result.output
     assert "Traceback" not in result.output
+
+
+def test_unclear_requests_get_a_clarifying_question(tmp_path: Path) -> None:
+    script = "\n".join(["asdf qwerty zxcv", "something fast please", "今天天气怎么样",
+                        "PLC cycle time 1 ms, 99.999 % reliability", "/status", "/quit"]) + "\n"
+    out = chat("--memory", str(tmp_path / "mem"), "--session", "u1", input=script)
+    assert out.count("not admitted;") == 3
+    assert "What will it carry" in out and "它主要用于视频" in out
+    assert re.search(r"figures\s+cycle 1 ms, reliability 99\.999 %, 5QI \d+ \(Delay-critical GBR",
+                     out)
+    assert status_rows(out)["URLLC"][0] == "1" and status_rows(out)["eMBB"][0] == "0"

@@ -10,13 +10,29 @@ import numpy as np
 import pytest
 
 from env.scenarios import PAPER_SCENARIOS, load_population
-from evals.intent_eval import intent_report, load_heldout, reliability
-from wireless_agent.intent import IntentClassifier, IntentPrediction, load_corpus, normalise
+from evals.intent_eval import (
+    all_heldout_texts,
+    heldout_sets,
+    intent_report,
+    load_heldout,
+    main,
+    reliability,
+)
+from wireless_agent.intent import (
+    IntentClassifier,
+    IntentPrediction,
+    load_corpus,
+    load_training,
+    normalise,
+)
 from wireless_agent.intent.calibration import expected_calibration_error
+from wireless_agent.intent.corpus import MULTILINGUAL_CORPUS
 from wireless_agent.intent.ridge import fit_ridge, grouped_cv_scores
 from wireless_agent.intent.sparse import CsrMatrix
 
 QOS_RANGES = {"eMBB": ((10, 100), (100, 400)), "URLLC": ((1, 10), (1, 100))}
+# Figures a request states override the application's typical latency in a prediction.
+FIGURE_FREE = "stream an 8k film tonight"
 # Words every request shares; a near-copy is judged on the rest.
 _FILLER = frozenset(
     {"i", "want", "to", "need", "the", "a", "an", "my", "for", "of", "in", "on", "with", "we"}
@@ -31,18 +47,23 @@ def _paper_sentences() -> set[str]:
 
 def _keys(text: str) -> set[str]:
     """Both readings of the normalisation: other characters dropped, or turned into spaces."""
-    spaced = " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower()).split())
+    spaced = " ".join(re.sub(r"[^\w ]|_", " ", text.lower()).split())
     return {normalise(text), spaced}
 
 
 def _content(text: str) -> set[str]:
     """Content words of a text."""
-    return set(re.findall(r"[a-z0-9]+", text.lower())) - _FILLER
+    return set(re.findall(r"\w+", text.lower())) - _FILLER
 
 
 @pytest.fixture(scope="module")
 def corpus() -> list[dict]:
-    return load_corpus()
+    return load_corpus() + load_corpus(MULTILINGUAL_CORPUS)
+
+
+@pytest.fixture(scope="module")
+def training() -> list[dict]:
+    return load_training()
 
 
 @pytest.fixture(scope="module")
@@ -94,12 +115,23 @@ def test_no_paper_sentence_in_corpus_or_heldout(corpus: list[dict], heldout: lis
             assert len(pc & tc) / len(pc | tc) < 0.6, (p, text)
 
 
-def test_training_is_deterministic(corpus: list[dict]) -> None:
-    a = IntentClassifier.train(corpus, seed=0)
+def test_public_sentences_have_no_near_copy_in_training(training: list[dict]) -> None:
+    public = [r["text"] for name, rows in heldout_sets().items() if name.startswith("public:")
+              for r in rows]
+    assert len(public) >= 100
+    ours = [_content(e["text"]) for e in training]
+    for p in public:
+        pc = _content(p)
+        for tc in ours:
+            assert not tc or len(pc & tc) / len(pc | tc) < 0.6, (p, tc)
+
+
+def test_training_is_deterministic(training: list[dict]) -> None:
+    a = IntentClassifier.train(training, seed=0)
     b = IntentClassifier.default()  # trained separately on the same corpus and seed
     assert np.array_equal(a.weights, b.weights)
     assert a.temperature == b.temperature
-    texts = ["I want to watch 4K video", "robot arm control on the line", ""]
+    texts = ["I want to watch 4K video", "robot arm control on the line", "", "我想看电影"]
     assert np.array_equal(a.predict_proba(texts), b.predict_proba(texts))
     assert [a.predict(t) for t in texts] == [b.predict(t) for t in texts]
     assert IntentClassifier.default() is IntentClassifier.default()
@@ -109,21 +141,25 @@ def test_predictions_are_well_formed() -> None:
     clf = IntentClassifier.default()
     texts = ["stream an 8k film tonight", "trip the breakers at the substation now", "", "zzz"]
     proba = clf.predict_proba(texts)
-    assert proba.shape == (4, 2)
+    assert proba.shape == (4, 3)
     assert np.allclose(proba.sum(axis=1), 1.0)
     for text, row in zip(texts, proba, strict=True):
         pred = clf.predict(text)
         assert isinstance(pred, IntentPrediction)
-        assert pred.slice == ("URLLC" if row[1] >= 0.5 else "eMBB")
-        assert 0.5 <= pred.confidence <= 1.0
-        assert pred.confidence == pytest.approx(row.max())
-    assert clf.predict_proba([]).shape == (0, 2)
+        assert 1 / 3 <= pred.confidence <= 1.0
+        if pred.requirements is None and pred.reason != "no known words":
+            assert pred.outcome == ("eMBB", "URLLC", "unclear")[int(np.argmax(row))]
+            assert pred.confidence == pytest.approx(row.max())
+    assert clf.predict("").unclear and clf.predict("zzz").unclear
+    assert clf.predict_proba([]).shape == (0, 3)
 
 
 def test_application_and_qos_follow_the_slice(heldout: list[dict]) -> None:
     clf = IntentClassifier.default()
     for r in heldout:
         pred = clf.predict(r["text"])
+        if pred.requirements:
+            continue  # stated figures replace the typical latency
         (lat_lo, lat_hi), (rate_lo, rate_hi) = QOS_RANGES[pred.slice]
         assert lat_lo <= pred.latency_ms <= lat_hi
         assert rate_lo <= pred.min_rate_mbps <= rate_hi
@@ -136,15 +172,84 @@ def test_application_and_qos_follow_the_slice(heldout: list[dict]) -> None:
 def test_accuracy_floors(report: dict) -> None:
     sets = report["sets"]
     assert {"center[:30]", "north[:30]", "south[:30]", "center[all 200]", "heldout"} <= set(sets)
+    assert {"public:wirelessagent_kb", "public:wirelessbench", "hard:zh", "hard:en"} <= set(sets)
     for name, s in sets.items():
         assert s["accuracy"] >= 0.9, (name, s["accuracy"], s["errors"])
+    # Issue 13's bar on held-out requests: every language and category at >= 95 %.
+    for group in ("languages", "categories"):
+        for name, s in report[group].items():
+            assert s["accuracy"] >= 0.95, (group, name, s["accuracy"], s["errors"])
+    assert set(report["languages"]) == {"en", "zh", "es", "de", "fr", "pt", "ja", "ar", "hi"}
 
 
 def test_heldout_calibration(report: dict) -> None:
-    # Measured ECE 0.012 on the held-out set; the bound leaves room for corpus edits.
     assert report["ece"] < 0.05
-    assert sum(row["count"] for row in report["reliability"]) == report["sets"]["heldout"]["n"]
+    assert sum(row["count"] for row in report["reliability"]) == report["heldout_all"]["n"]
+    assert report["confident_error_rate"] <= 0.01
     assert 0.05 < report["temperature"] < 20.0
+
+
+def test_every_heldout_sentence_is_unseen_in_training(training: list[dict]) -> None:
+    train_keys = {" ".join(e["text"].lower().split()) for e in training}
+    train_keys |= set().union(*(_keys(e["text"]) for e in training)) - {""}
+    texts = all_heldout_texts()
+    assert len(texts) > 800
+    for text in texts:
+        assert " ".join(text.lower().split()) not in train_keys, text
+        keys = _keys(text) - {""}
+        assert not keys & train_keys, text
+
+
+def test_hard_sets_cover_every_language_and_outcome() -> None:
+    sets = heldout_sets()
+    for lang in ("zh", "es", "de", "fr", "pt", "ja", "ar", "hi", "en"):
+        rows = sets[f"hard:{lang}"]
+        assert {r["slice"] for r in rows} == {"eMBB", "URLLC", "unclear"}, lang
+        assert len(rows) >= 20
+    public = [r for name, rows in sets.items() if name.startswith("public:") for r in rows]
+    assert all(r["source"] for r in public)
+
+
+def test_gibberish_and_off_topic_are_never_admitted() -> None:
+    clf = IntentClassifier.default()
+    rng = np.random.default_rng(5)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    mash = [" ".join("".join(rng.choice(letters, rng.integers(3, 9))) for _ in range(3))
+            for _ in range(30)]
+    for text in [*mash, "x" * 20_000, "asdf qwerty zxcv", "?!?!", "   ", "1234"]:
+        pred = clf.predict(text)
+        assert pred.unclear, (text[:40], pred)
+    assert clf.predict("something fast please").unclear
+
+
+def test_negation_figures_and_languages_decide() -> None:
+    clf = IntentClassifier.default()
+    cases = {
+        "not for video: we steer the gantry crane from the tower": "URLLC",
+        "response time is unimportant, it's a nightly backup of the photo library": "eMBB",
+        "Need 300 Mbps down, latency under 100 ms is fine": "eMBB",
+        "2,5 ms one-way, 99.999 % reliability, 32-byte payload": "URLLC",
+        "远程控制手术机器人": "URLLC",
+        "用平板看高清电影": "eMBB",
+    }
+    for text, want in cases.items():
+        pred = clf.predict(text)
+        assert (pred.outcome, text) == (want, text)
+    figures = clf.predict("Need 300 Mbps down, latency under 100 ms is fine")
+    assert figures.requirements["rate_down_mbps"] == 300
+    assert figures.requirements["5qi"]["resource_type"] != "Delay-critical GBR"
+    # Figures against the words: the figures win, with less confidence than when they agree.
+    against = clf.predict("robot arm control, best effort, 500 Mbps is what it needs")
+    agree = clf.predict("video streaming at 500 Mbps down")
+    assert against.slice == agree.slice == "eMBB"
+    assert against.confidence < agree.confidence
+
+
+def test_intent_eval_help_does_not_run_the_eval(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    assert "per language" in capsys.readouterr().out
 
 
 def test_sparse_gram_and_grouped_cv_are_exact() -> None:

@@ -30,7 +30,7 @@ from wireless_agent.testing.openai_server import FakeOpenAIServer
 
 SPEC = "tiered:offline,ollama:qwen2.5:3b,openai:gpt-fake"
 EASY = "I want to use remote surgery equipment"
-UNSURE = "I need real-time traffic updates for navigation"
+UNSURE = "online polling and surveys"  # the classifier is unsure of it (0.69)
 EDGE_SURE = {"slice": "URLLC", "application": "navigation", "latency_ms": 10,
              "min_rate_mbps": 5, "confidence": 0.95}
 EDGE_UNSURE = {**EDGE_SURE, "slice": "eMBB", "confidence": 0.4}
@@ -183,8 +183,7 @@ def test_remote_tiers_never_see_forbidden_subscriber_fields(
     ollama_fake.script(Reply.json(EDGE_UNSURE))
     openai_fake.script(Reply.json(CLOUD))
     phone, imsi = "+1 415 555 0134", "310150123456789"
-    request = (f"Call me on {phone} about my SIM {imsi}: I need real-time traffic updates "
-               "for navigation")
+    request = f"Call me on {phone} about my SIM {imsi}: {UNSURE}"
     shown, removed = PrivacyFilter("wireless").sanitize("perception", backend.name, request)
     assert {r["field"] for r in removed} >= {"phone", "imsi"}
     with boundary.recording() as rec:

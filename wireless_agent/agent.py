@@ -77,8 +77,10 @@ class SlicingAgent:
         plan, intent, result = out["plan"], out["intent"], out["result"]
         spend = {k: sum(t.get(k, 0) or 0 for t in out["trace"])
                  for k in ("calls", "prompt_tokens", "completion_tokens")}
+        unclear = bool(intent.get("unclear"))
         record = {
-            "intent": intent["slice"], "confidence": round(float(intent["confidence"]), 4),
+            "intent": "unclear" if unclear else intent["slice"],
+            "confidence": round(float(intent["confidence"]), 4),
             "application": intent["application"], "source": intent["source"],
             "slice": intent["slice"] if plan["admit"] else None,
             "bandwidth": round(plan["bandwidth"], 4) if plan["admit"] else 0.0,
@@ -91,6 +93,10 @@ class SlicingAgent:
             "node_ms": {t["node"]: round(t["ms"], 3) for t in out["trace"]},
             "explanation": out["explanation"],
         }
+        if unclear:
+            record.update(unclear=True, reason=plan["reason"], question=intent.get("question"))
+        if intent.get("requirements"):
+            record["requirements"] = intent["requirements"]
         errors = [t["error"] for t in out["trace"] if t.get("error")]
         if errors:
             record["error"] = errors[0]

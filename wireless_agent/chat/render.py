@@ -96,6 +96,28 @@ def privacy_summary(pv: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def requirements_line(req: dict[str, Any]) -> str:
+    """The stated QoS figures in a few words, with the 5QI and the slice they imply."""
+    parts = [f"{name} {req[key]:g}{unit}" for key, name, unit in (
+        ("latency_ms", "latency", " ms"), ("cycle_ms", "cycle", " ms"),
+        ("jitter_ms", "jitter", " ms"), ("rate_down_mbps", "down", " Mbps"),
+        ("rate_up_mbps", "up", " Mbps"), ("rate_mbps", "rate", " Mbps"),
+        ("payload_bytes", "payload", " B"), ("update_hz", "update", " Hz")) if key in req]
+    if "reliability" in req:
+        parts.append(f"reliability {req['reliability'] * 100:.6g} %")
+    parts += [flag.replace("_", " ") for flag in ("best_effort", "tolerant", "critical")
+              if req.get(flag)]
+    qi = req.get("5qi")
+    if qi:
+        parts.append(f"5QI {qi['value']} ({qi['resource_type']}, {qi['pdb_ms']:g} ms, "
+                     f"PER {qi['per']:.0e})")
+    if req.get("conflict"):
+        parts.append("figures conflict")
+    elif req.get("slice"):
+        parts.append(f"-> {req['slice']}")
+    return ", ".join(parts) or "none"
+
+
 def decision(console: Console, rec: dict[str, Any]) -> None:
     """A decision's four stages: intent, recall after privacy, plan, result and slice loads."""
     i, p, r, pv = rec["intent"], rec["plan"], rec["result"], rec["privacy"]
@@ -103,6 +125,12 @@ def decision(console: Console, rec: dict[str, Any]) -> None:
     source = i["source"] if i["source"] != "model" else rec["model"]
     _line(console, ("  intent    ", "dim"), (i["slice"], "bold"),
           f" {i['application']}, confidence {i['confidence']:.2f} ({source})")
+    # -- intent (issue 13): stated figures, and the clarifying question for an unclear request
+    if i.get("requirements"):
+        _line(console, ("  figures   ", "dim"), requirements_line(i["requirements"]))
+    if i.get("unclear"):
+        _line(console, ("  unclear   ", "dim"), ("not admitted; ", "bold"), i.get("question") or "")
+    # --
     knowledge = [x["id"] for x in rec["recalled"] if x["kind"] == "knowledge"]
     past = [x for x in rec["recalled"] if x["kind"] == "episode"]
     recalled = ", ".join(knowledge) or "no knowledge"

@@ -1,4 +1,4 @@
-"""Offline eMBB/URLLC intent classifier: TF-IDF, kernel ridge, temperature scaling."""
+"""Offline intent classifier: eMBB, URLLC or unclear, with stated QoS figures read and weighed."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wireless_agent.intent.calibration import fit_temperature
-from wireless_agent.intent.corpus import SLICES, load_corpus
+from wireless_agent.intent.calibration import fit_temperature, softmax, softmax_nll
+from wireless_agent.intent.corpus import SLICES, UNCLEAR, load_training
 from wireless_agent.intent.features import TfidfFeatures
+from wireless_agent.intent.qos import parse_requirements
+from wireless_agent.intent.reading import Reading, read_request
 from wireless_agent.intent.ridge import fit_ridge, grouped_cv_scores
 from wireless_agent.intent.sparse import CsrMatrix
 
@@ -21,17 +23,35 @@ _FOLDS = 5
 # Examples this similar (cosine of word features) are paraphrases of one another; they share a
 # cross-validation fold so the temperature is fitted on genuinely unseen wording.
 _PARAPHRASE_COS = 0.5
+CLASSES = (*SLICES, UNCLEAR)  # score columns
+# Concepts that mark a request as about something other than the network.
+_OFF_TOPIC = frozenset({"weather", "joke", "cooking", "trivia"})
+# Confidence when the figures decide: agreeing words, silent words, words that disagree.
+# Held-out QoS requests are right at these levels (evals/intent_eval.py reports them).
+_FIGURES_AGREE, _FIGURES_ALONE, _FIGURES_OVER_WORDS = 0.98, 0.93, 0.75
+# Figures that point both ways leave the words to decide, at no more than this confidence.
+_CONFLICT_CAP = 0.7
+# A request with no known word, concept or figure is not a request we can read.
+_GIBBERISH_CONFIDENCE = 0.97
 
 
 @dataclass(frozen=True)
 class IntentPrediction:
-    """Predicted slice with its calibrated confidence and the nearest application's QoS needs."""
+    """Predicted slice (or unclear) with calibrated confidence, application and QoS needs."""
 
-    slice: str
-    confidence: float
+    slice: str  # eMBB or URLLC: the better slice even when unclear
+    confidence: float  # probability that this outcome (the slice, or unclear) is right
     application: str
     latency_ms: float
     min_rate_mbps: float
+    unclear: bool = False
+    requirements: dict | None = None  # figures stated in the request, their 5QI and slice
+    reason: str = ""  # why unclear, or what decided when figures and words disagree
+
+    @property
+    def outcome(self) -> str:
+        """'unclear' or the slice name."""
+        return UNCLEAR if self.unclear else self.slice
 
 
 @dataclass(frozen=True)
@@ -106,15 +126,17 @@ class IntentClassifier:
         self,
         features: TfidfFeatures,
         weights: np.ndarray,
-        bias: float,
+        bias: np.ndarray,
         temperature: float,
         applications: list[_Application],
+        known_words: frozenset[int],
     ) -> None:
         self.features = features
-        self.weights = weights
-        self.bias = bias
+        self.weights = weights  # (dim, classes)
+        self.bias = bias  # (classes,)
         self.temperature = temperature
         self._apps = applications
+        self._known_words = known_words
         # Unit centroids, feature-major so a request's few features gather as one row slice.
         centroids = np.zeros((features.dim, len(applications)))
         for k, app in enumerate(applications):
@@ -126,56 +148,107 @@ class IntentClassifier:
     @classmethod
     def train(cls, examples: list[dict], seed: int = 0) -> IntentClassifier:
         """Fit features, ridge weights and a cross-validated temperature on the examples."""
-        texts = [e["text"] for e in examples]
-        y = np.array([1.0 if e["slice"] == "URLLC" else -1.0 for e in examples])
-        features = TfidfFeatures.fit(texts)
-        x = features.matrix(texts)
+        readings = [read_request(e["text"]) for e in examples]
+        labels = np.array([CLASSES.index(e["slice"]) for e in examples])
+        y = np.where(np.arange(len(CLASSES))[None, :] == labels[:, None], 1.0, -1.0)
+        features = TfidfFeatures.fit(readings)
+        x = features.matrix(readings)
         dual, inverse = fit_ridge(x.gram(), y, _LAMBDA)
-        groups = _paraphrase_groups(x.select_columns(features.n_char, features.dim))
+        words = x.select_columns(features.n_char + features.n_concept, features.dim)
+        groups = _paraphrase_groups(words)
         scores = grouped_cv_scores(y, dual, inverse, _folds(groups, seed))
-        temperature = fit_temperature(scores, (y > 0).astype(np.float64))
-        return cls(
-            features, x.rmatvec(dual), float(dual.sum()), temperature, _applications(examples, x)
+        temperature = fit_temperature(scores, labels, loss=softmax_nll)
+        in_domain = [i for i, e in enumerate(examples) if e["slice"] != UNCLEAR]
+        # Words of slice requests (not of the unclear ones) count as "known" evidence.
+        known = frozenset(
+            int(j) for i in in_domain for j in x.indices[x.indptr[i] : x.indptr[i + 1]]
+            if j >= features.n_char + features.n_concept
         )
+        weights = np.stack([x.rmatvec(dual[:, k]) for k in range(len(CLASSES))], axis=1)
+        apps = _applications([examples[i] for i in in_domain],
+                             CsrMatrix.from_rows([_row(x, i) for i in in_domain], x.shape[1]))
+        return cls(features, weights, dual.sum(axis=0), temperature, apps, known)
 
     @classmethod
     def default(cls) -> IntentClassifier:
-        """The classifier trained on memory_store/intents.jsonl, built once per process."""
+        """The classifier trained on the shipped corpus, built once per process."""
         return _default_classifier()
 
-    def _p_urllc(self, idx: np.ndarray, vals: np.ndarray) -> float:
-        """Calibrated probability of URLLC for one sparse feature vector."""
-        z = (float(self.weights[idx] @ vals) + self.bias) / self.temperature
-        return float(np.exp(-np.logaddexp(0.0, -z)))
+    def _proba(self, idx: np.ndarray, vals: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities over CLASSES for one sparse feature vector."""
+        scores = vals @ self.weights[idx] + self.bias
+        return softmax(scores, self.temperature)
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """Calibrated probabilities, shape (n, 2), columns [eMBB, URLLC]."""
-        out = np.empty((len(texts), 2))
+        """Calibrated probabilities, shape (n, 3), columns [eMBB, URLLC, unclear], words only."""
+        out = np.empty((len(texts), len(CLASSES)))
         for i, t in enumerate(texts):
-            p = self._p_urllc(*self.features.sparse(t))
-            out[i] = (1.0 - p, p)
+            out[i] = self._proba(*self.features.sparse(read_request(t)))
         return out
 
+    def _evidence(self, reading: Reading, idx: np.ndarray) -> int:
+        """How many known words and in-domain concepts the request has."""
+        words = sum(int(j) in self._known_words for j in idx.tolist())
+        concepts = sum(not c.startswith("not_") and c not in _OFF_TOPIC for c in reading.concepts)
+        return words + concepts
+
     def predict(self, text: str) -> IntentPrediction:
-        """Slice, calibrated confidence, nearest application and its typical QoS for a request."""
-        idx, vals = self.features.sparse(text)
-        p = self._p_urllc(idx, vals)
-        urllc = p >= 0.5
+        """Slice or unclear, calibrated confidence, nearest application and QoS for a request."""
+        reading = read_request(text)
+        idx, vals = self.features.sparse(reading)
+        req = parse_requirements(reading.normalised, set(reading.concepts))
+        p = self._proba(idx, vals) if idx.size else np.array([0.0, 0.0, 1.0])
+        urllc = bool(p[1] > p[0])
+        words_slice = SLICES[int(urllc)]
+        unclear = bool(p[2] >= p[int(urllc)])
+        confidence = float(p[2] if unclear else p[int(urllc)])
+        reason = ""
+        if req.slice is not None:
+            # Stated figures outweigh loose words; disagreeing words lower the confidence.
+            agree = not unclear and words_slice == req.slice
+            confidence = (max(_FIGURES_AGREE, confidence) if agree
+                          else _FIGURES_ALONE if unclear else _FIGURES_OVER_WORDS)
+            reason = "figures" if agree or unclear else "figures over words"
+            urllc, unclear = req.slice == "URLLC", False
+        elif req.conflict:
+            urllc, unclear = bool(p[1] > p[0]), False
+            confidence = min(_CONFLICT_CAP, float(p[int(urllc)] / (p[0] + p[1])))
+            reason = "figures conflict; words decide"
+        elif self._evidence(reading, idx) == 0:
+            unclear, confidence, reason = True, _GIBBERISH_CONFIDENCE, "no known words"
+        elif unclear:
+            reason = "off-topic or too vague"
+        app, latency, rate = self._application(idx, vals, urllc)
+        if req.any or req.stated:
+            latency = req.tightest_ms() or latency
+        return IntentPrediction(
+            slice=SLICES[int(urllc)],
+            confidence=confidence,
+            application=app,
+            latency_ms=latency,
+            min_rate_mbps=rate,
+            unclear=unclear,
+            requirements=req.as_dict() if (req.any or req.stated) else None,
+            reason=reason,
+        )
+
+    def _application(self, idx: np.ndarray, vals: np.ndarray, urllc: bool
+                     ) -> tuple[str, float, float]:
+        """Nearest application of the slice and its nearest member's latency and rate."""
         # Only applications of the predicted slice are candidates, so QoS never contradicts it.
-        cos = self._centroids_t[idx].T @ vals
+        cos = self._centroids_t[idx].T @ vals if idx.size else np.zeros(len(self._apps))
         cos[self._app_urllc != urllc] = -np.inf
         app = self._apps[int(np.argmax(cos))]
         pos = np.searchsorted(app.columns, idx)
         hit = pos < len(app.columns)
         hit[hit] = app.columns[pos[hit]] == idx[hit]
         latency, rate = app.qos[int(np.argmax(app.members[:, pos[hit]] @ vals[hit]))]
-        return IntentPrediction(
-            slice=SLICES[int(urllc)],
-            confidence=float(p if urllc else 1.0 - p),
-            application=app.name,
-            latency_ms=latency,
-            min_rate_mbps=rate,
-        )
+        return app.name, latency, rate
+
+
+def _row(x: CsrMatrix, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row i of a CSR matrix as (indices, values)."""
+    return x.indices[x.indptr[i] : x.indptr[i + 1]], x.data[x.indptr[i] : x.indptr[i + 1]]
 
 
 _DEFAULT_LOCK = threading.Lock()
@@ -184,7 +257,7 @@ _DEFAULT_LOCK = threading.Lock()
 @functools.cache
 def _trained_default() -> IntentClassifier:
     """Train on the shipped corpus (memoised)."""
-    return IntentClassifier.train(load_corpus(), seed=0)
+    return IntentClassifier.train(load_training(), seed=0)
 
 
 def _default_classifier() -> IntentClassifier:

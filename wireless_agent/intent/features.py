@@ -1,4 +1,4 @@
-"""TF-IDF features over word unigrams, word bigrams and character n-grams, in plain numpy."""
+"""TF-IDF features: word uni/bigrams, character n-grams and lexicon concepts, in plain numpy."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from wireless_agent.intent.reading import Reading
 from wireless_agent.intent.sparse import CsrMatrix
-from wireless_agent.memory.embedding import tokens
+from wireless_agent.intent.text import tokens
 
 # Character n-grams carry morphology and survive typos ("survelliance"); words carry meaning.
 _CHAR_RANGE = (3, 5)
@@ -30,12 +31,15 @@ def _word_grams(words: list[str]) -> list[str]:
     return [f"w:{w}" for w in words] + bigrams
 
 
-def _grams(text: str) -> list[str]:
-    """Word unigrams, word bigrams and within-word character n-grams, prefixed by block."""
-    words = tokens(text)
-    out = _word_grams(words)
-    for w in words:
-        out.extend(_char_grams(w))
+def _grams(reading: Reading) -> list[str]:
+    """Every gram of a reading: char n-grams, words and bigrams, concepts, prefixed by block."""
+    out: list[str] = []
+    for seg in reading.segments:
+        words = tokens(seg.text)
+        out.extend(_word_grams(words))
+        for w in words:
+            out.extend(_char_grams(w))
+        out.extend(f"k:{c}" for c in seg.concepts)
     return out
 
 
@@ -45,28 +49,31 @@ class TfidfFeatures:
 
     vocab: dict[str, int]
     idf: np.ndarray
-    n_char: int  # the sorted vocabulary puts all "c:" grams before all "w:" grams
+    n_char: int  # the sorted vocabulary puts "c:" grams first, then "k:" concepts, then "w:"
+    n_concept: int
     _word_cache: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def fit(cls, texts: list[str], min_df: int = 2) -> TfidfFeatures:
+    def fit(cls, readings: list[Reading], min_df: int = 2) -> TfidfFeatures:
         """Learn the vocabulary (grams in at least `min_df` texts) and smoothed idf."""
         df: Counter[str] = Counter()
-        for t in texts:
-            df.update(set(_grams(t)))
+        for r in readings:
+            df.update(set(_grams(r)))
         kept = sorted(g for g, c in df.items() if c >= min_df)
-        n = len(texts)
+        n = len(readings)
         idf = np.array([math.log((1 + n) / (1 + df[g])) + 1.0 for g in kept], dtype=np.float64)
         n_char = sum(g.startswith("c:") for g in kept)
-        return cls(vocab={g: i for i, g in enumerate(kept)}, idf=idf, n_char=n_char)
+        n_concept = sum(g.startswith("k:") for g in kept)
+        return cls(vocab={g: i for i, g in enumerate(kept)}, idf=idf, n_char=n_char,
+                   n_concept=n_concept)
 
     @property
     def dim(self) -> int:
         """Number of features."""
         return len(self.vocab)
 
-    def sparse(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Indices and values of the non-zero features of one text."""
+    def _segment(self, text: str, concepts: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Indices and block-normalised tf-idf values of one segment."""
         counts: Counter[int] = Counter()
         vocab = self.vocab
         words = tokens(text)
@@ -76,6 +83,10 @@ class TfidfFeatures:
                 counts[j] += 1
         for w in words:
             counts.update(self._char_indices(w))
+        for c in concepts:
+            j = vocab.get(f"k:{c}")
+            if j is not None:
+                counts[j] += 1
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
@@ -83,6 +94,21 @@ class TfidfFeatures:
         # Sublinear tf: repeating a word should not keep multiplying its weight.
         vals = (1.0 + np.log(tf)) * self.idf[idx]
         return idx, self._normalise_blocks(idx, vals)
+
+    def sparse(self, reading: Reading) -> tuple[np.ndarray, np.ndarray]:
+        """Indices and values of a reading: its segments' vectors summed by weight, unit norm."""
+        parts = [(self._segment(s.text, s.concepts), s.weight) for s in reading.segments]
+        parts = [(p, w) for p, w in parts if p[0].size]
+        if not parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        if len(parts) == 1:
+            return parts[0][0]
+        idx = np.concatenate([p[0] for p, _ in parts])
+        vals = np.concatenate([p[1] * w for p, w in parts])
+        uniq, inv = np.unique(idx, return_inverse=True)
+        summed = np.bincount(inv, weights=vals)
+        norm = float(np.linalg.norm(summed))
+        return uniq, summed / norm if norm > 0 else summed
 
     def _char_indices(self, word: str) -> list[int]:
         """Vocabulary indices of a word's character n-grams, memoised (words recur a lot)."""
@@ -96,16 +122,17 @@ class TfidfFeatures:
         return hit
 
     def _normalise_blocks(self, idx: np.ndarray, vals: np.ndarray) -> np.ndarray:
-        """Each block (words, character n-grams) to unit norm, then the whole to unit norm."""
-        # Blocks weigh the same, so the far more numerous n-grams do not drown the words.
-        is_word = idx >= self.n_char
-        for mask in (is_word, ~is_word):
+        """Each block (characters, concepts, words) to unit norm, then the whole to unit norm."""
+        # Blocks weigh the same, so the far more numerous n-grams do not drown the words, and a
+        # request in a language the corpus barely covers still speaks through its concepts.
+        lo, hi = self.n_char, self.n_char + self.n_concept
+        for mask in (idx < lo, (idx >= lo) & (idx < hi), idx >= hi):
             norm = float(np.linalg.norm(vals[mask]))
             if norm > 0:
                 vals[mask] /= norm
         norm = float(np.linalg.norm(vals))
         return vals / norm if norm > 0 else vals
 
-    def matrix(self, texts: list[str]) -> CsrMatrix:
-        """Sparse row matrix (len(texts), dim) of feature vectors."""
-        return CsrMatrix.from_rows([self.sparse(t) for t in texts], self.dim)
+    def matrix(self, readings: list[Reading]) -> CsrMatrix:
+        """Sparse row matrix (len(readings), dim) of feature vectors."""
+        return CsrMatrix.from_rows([self.sparse(r) for r in readings], self.dim)

@@ -20,7 +20,7 @@ def grouped_cv_scores(
     """Out-of-fold decision values of kernel ridge, exactly, without refitting per fold."""
     # For ridge the prediction on a held-out block T of a model fit without T is
     # y_T - (G_TT)^-1 a_T with G the full inverse: five refits collapse into small solves.
-    scores = np.empty(len(y))
+    scores = np.empty(y.shape)
     for f in np.unique(fold):
         t = fold == f
         scores[t] = y[t] - np.linalg.solve(inverse[np.ix_(t, t)], dual[t])

@@ -261,7 +261,8 @@ class TieredBackend(ModelBackend):
         if obj is not None and validate is not None and validate(obj):
             obj = None
         self._account(tier, CallStats(latency_ms=(time.perf_counter() - start) * 1000.0))
-        return obj, p.confidence
+        # An unclear request is never kept on the device: a model tier may read it.
+        return obj, (0.0 if p.unclear else p.confidence)
 
     def structured(
         self,

@@ -16,9 +16,10 @@ from wireless_agent.state import AgentState
 
 def explain(intent: dict[str, Any], plan: dict[str, Any], info: dict[str, Any]) -> str:
     """A short, number-backed account of one decision."""
-    name = BY_INDEX[plan["slice_index"]].name
-    head = (f"{name} ({intent['application']}, confidence {intent['confidence']:.2f}, "
-            f"{intent['source']})")
+    spec = BY_INDEX.get(plan["slice_index"])
+    name = spec.name if spec is not None else "no slice"
+    what = "unclear request" if intent.get("unclear") else intent["application"]
+    head = f"{name} ({what}, confidence {intent['confidence']:.2f}, {intent['source']})"
     if info["admitted_now"]:
         moved = len(plan["reallocate"])
         tail = f"; re-split {moved} user(s) of {name}" if moved else ""

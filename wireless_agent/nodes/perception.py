@@ -9,6 +9,7 @@ from langgraph.runtime import Runtime
 
 from prompts import render
 from wireless_agent.context import AgentContext
+from wireless_agent.intent import clarifying_question, stated_requirements
 from wireless_agent.nodes.timing import trace_entry
 from wireless_agent.state import AgentState
 from wireless_agent.tools import observe_network
@@ -16,8 +17,13 @@ from wireless_agent.tools import observe_network
 
 def _offline_intent(ctx: AgentContext, request: str) -> dict[str, Any]:
     p = ctx.classifier.predict(request)
-    return {"slice": p.slice, "application": p.application, "confidence": p.confidence,
-            "latency_ms": p.latency_ms, "min_rate_mbps": p.min_rate_mbps, "source": "offline"}
+    out = {"slice": p.slice, "application": p.application, "confidence": p.confidence,
+           "latency_ms": p.latency_ms, "min_rate_mbps": p.min_rate_mbps, "source": "offline",
+           "unclear": p.unclear, "requirements": p.requirements}
+    if p.unclear:
+        out["reason"] = p.reason
+        out["question"] = clarifying_question(request)
+    return out
 
 
 def perception(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -51,6 +57,8 @@ def perception(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, A
             source = ("fallback" if getattr(answer, "fallback", False)
                       else "offline" if tier == "offline" else "model")
             intent = {**answer.model_dump(), "source": source}
+            # The model names the slice; the stated figures are read offline all the same.
+            intent.setdefault("requirements", stated_requirements(request))
     return {
         "request": request,
         "user": {"slot": env.t, "uid": user.uid, "cqi": user.cqi,

@@ -10,6 +10,7 @@ from langgraph.runtime import Runtime
 
 from env.slices import BY_INDEX, slice_by_name
 from wireless_agent.context import AgentContext
+from wireless_agent.intent.corpus import UNCLEAR
 from wireless_agent.nodes.timing import trace_entry
 from wireless_agent.planner import Plan, check_plan, min_bandwidth, plan_admission
 from wireless_agent.state import AgentState
@@ -31,6 +32,11 @@ def planning(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any
     t0 = time.perf_counter()
     ctx = runtime.context
     env = ctx.env
+    if state["intent"].get("unclear"):
+        # Not admitted to any slice: the env records a rejection, the chat asks a question.
+        out = asdict(Plan(0, False, reason=UNCLEAR))
+        out.update(replans=0, problems=[])
+        return {"plan": out, "trace": trace_entry("planning", t0, replans=0)}
     s = slice_by_name(state["intent"]["slice"]).index
     user = state["user"]
     profile = ctx.profile if ctx.config.anticipate else None

@@ -1,0 +1,136 @@
+"""Reading a request: concepts, negation scope and which sentence carries the need."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from wireless_agent.intent.lexicon import Hit, default_lexicon
+from wireless_agent.intent.text import normalise_text
+
+# Negation cues before what they negate ("not for video", "不是看视频", "no es para")...
+_NEG_BEFORE = re.compile(
+    r"(?<![\w])(not|no|never|nothing|none|without|don't|dont|doesn't|doesnt|isn't|isnt|aren't|"
+    r"won't|wont|nicht|kein\w*|ohne|pas|jamais|sans|nao|nem|nunca|ni|sin|ليس|ليست|لا|لن|غير|"
+    r"بدون)(?![\w])|不是|不用|不需要|并非|不看|不玩|不为|没有"
+)
+# ... and after it, in Japanese and Hindi ("動画ではなく", "वीडियो के लिए नहीं").
+_NEG_AFTER = re.compile(r"ではなく|じゃなく|ではありません|ではない|じゃない|नहीं|न कि")
+# Negation and "tolerant" scopes end at punctuation or a contrast word.
+_SCOPE_END = re.compile(r"[,.;:!?，。；：！？、]|\b(but|however|instead|rather|pero|sino|aber|"
+                        r"sondern|mais|porem|contudo)\b|但是|而是|可是|不过|でも|しかし|لكن|بل|"
+                        r"लेकिन|बल्कि")
+# Sentences, and contrast words that usually introduce the actual need.
+_SENTENCE = re.compile(r"(?<=[.!?。！？;；])\s*|\n+")
+_CONTRAST = re.compile(
+    r"\b(but|however|though|although|anyway|instead|pero|sin embargo|aber|jedoch|sondern|mais|"
+    r"cependant|porem|contudo|todavia)\b|但是|可是|不过|而是|でも|しかし|けど|لكن|ولكن|"
+    r"लेकिन|मगर|बल्कि"
+)
+_NEED = re.compile(
+    r"\b(need|needs|needed|want|wants|require\w*|request\w*|asking|looking for|please|must|"
+    r"has to|have to|i'd like|we'd like|set me up|provision|necesit\w*|quiero|queremos|"
+    r"requier\w*|por favor|brauch\w*|mochte\w*|benotig\w*|bitte|besoin|veux|voudrais|faut|"
+    r"preciso|precisamos|quero)\b|需要|想要|请|必要|したい|ほしい|欲しい|お願い|أحتاج|أريد|نحتاج|"
+    r"نريد|يجب|चाहिए|चाहता|चाहती|ज़रूरत|जरूरत"
+)
+_CONTEXT = re.compile(
+    r"\b(usually|normally|typically|last (year|week|month)|yesterday|already|on hold|besides|"
+    r"apart from|honestly|whatever|used to|on weekends|i love|i like|loves|normalmente|"
+    r"normalerweise|d'habitude|geralmente|habitualmente)\b|平时|以前|已经|平常|普段|いつも|عادة|"
+    r"आमतौर|पहले"
+)
+# Concepts that say a timing need; a "tolerant" phrase in the same scope dismisses them.
+_TIMING = frozenset({"latency", "realtime", "lowlatency", "instant"})
+_PROTECTED = frozenset({"nodelay", "tolerant", "besteffort"})
+CONTEXT_WEIGHT, PLAIN_WEIGHT, NEED_WEIGHT = 0.25, 0.6, 1.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One sentence of a request: text left after negation, its concept tokens, its weight."""
+
+    text: str
+    concepts: tuple[str, ...]
+    weight: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A request read for classification: normalised text, segments and every concept."""
+
+    normalised: str
+    segments: tuple[Segment, ...]
+    concepts: frozenset[str]
+
+
+def _scope_end(text: str, pos: int) -> int:
+    """Where a scope that starts at `pos` ends (punctuation, contrast word or the end)."""
+    m = _SCOPE_END.search(text, pos)
+    return m.start() if m else len(text)
+
+
+def _scope_start(text: str, pos: int) -> int:
+    """Where a scope that ends at `pos` begins (last punctuation before it, or the start)."""
+    last = 0
+    for m in _SCOPE_END.finditer(text, 0, pos):
+        last = m.end()
+    return last
+
+
+def _read_segment(text: str, hits: list[Hit]) -> tuple[str, list[str]]:
+    """Negated spans removed from the text, and the concept tokens of what is left."""
+    # A concept phrase that contains the cue ("no delay", "doesn't matter") is not a negation.
+    protected = [(h.start, h.end) for h in hits]
+    negated: list[tuple[int, int]] = []
+    for regex, after in ((_NEG_BEFORE, True), (_NEG_AFTER, False)):
+        for m in regex.finditer(text):
+            if any(s <= m.start() < e for s, e in protected):
+                continue
+            if after:
+                negated.append((m.start(), _scope_end(text, m.end())))
+            else:
+                negated.append((_scope_start(text, m.start()), m.end()))
+    dismissed = [(_scope_start(text, h.start), _scope_end(text, h.end))
+                 for h in hits if h.concept == "tolerant"]
+    concepts = []
+    for h in hits:
+        if h.concept not in _PROTECTED and any(s <= h.start < e for s, e in negated):
+            concepts.append(f"not_{h.concept}")
+        elif h.concept in _TIMING and any(s <= h.start < e for s, e in dismissed):
+            continue
+        else:
+            concepts.append(h.concept)
+    kept = text
+    for s, e in sorted(negated, reverse=True):
+        kept = kept[:s] + " " + kept[e:]
+    return kept, concepts
+
+
+def read_request(text: str) -> Reading:
+    """Normalise, split into sentences, weigh each by need and context cues, find concepts."""
+    normalised = normalise_text(text)
+    lexicon = default_lexicon()
+    parts = [p for p in _SENTENCE.split(normalised) if p and p.strip()]
+    pieces: list[tuple[str, bool]] = []
+    for part in parts:
+        cuts = [m.start() for m in _CONTRAST.finditer(part) if m.start() > 0]
+        bounds = [0, *cuts, len(part)]
+        pieces.extend((part[a:b], i > 0) for i, (a, b) in enumerate(zip(bounds, bounds[1:],
+                                                                        strict=False)))
+    segments = []
+    every: set[str] = set()
+    contrasted = any(after for _, after in pieces)
+    for piece, after_contrast in pieces or [(normalised, False)]:
+        hits = lexicon.find(piece)
+        kept, concepts = _read_segment(piece, hits)
+        every.update(concepts)
+        if len(pieces) <= 1 or after_contrast or _NEED.search(piece):
+            weight = NEED_WEIGHT
+        elif _CONTEXT.search(piece) or contrasted:
+            # "X, but Y": without a need of its own, what comes before the contrast is context.
+            weight = CONTEXT_WEIGHT
+        else:
+            weight = PLAIN_WEIGHT
+        segments.append(Segment(kept, tuple(concepts), weight))
+    return Reading(normalised, tuple(segments), frozenset(every))

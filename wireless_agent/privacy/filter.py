@@ -58,14 +58,17 @@ class PrivacyFilter:
         *,
         select_fields: FieldSelector | None = None,
         sanitize_texts: bool = True,
+        sanitize_messages: bool | None = None,
         audit_log: AuditLog | None = None,
     ) -> None:
         self.policy = load_policy(policy) if isinstance(policy, str) else policy
         self.store = store
         self.enabled = enabled
         self.select_fields = select_fields
-        # False gives EPEAgent's released mechanism (field-level ACL only) for comparison.
+        # False gives field-level ACL only; with sanitize_messages=True it is EPEAgent's
+        # released mechanism (ACL on fields, sanitised messages between agents).
         self.sanitize_texts = sanitize_texts
+        self.sanitize_messages = sanitize_texts if sanitize_messages is None else sanitize_messages
         self.audit_log = audit_log
         self._patterns: dict[str, tuple[int, ValuePatterns | None]] = {}
 
@@ -110,6 +113,8 @@ class PrivacyFilter:
             if self.store is not None and subscriber_id is not None:
                 got = self.store.retrieve(subscriber_id, None)
                 fields = {r.field: render_value(r.value) for r in got.records}
+                descriptions.update({r.field: r.description for r in got.records
+                                     if r.description})
             audit.retrieved = audit.reached = list(fields)
             audit.ms = (time.perf_counter() - t0) * 1000
             self._log(audit)
@@ -140,6 +145,8 @@ class PrivacyFilter:
                     audit.removed.append(Removal(rec.field, "tampered:recheck", "", "retrieval"))
                     continue
                 text = render_value(rec.value)
+                if rec.description:
+                    descriptions[rec.field] = rec.description
                 if rec.field in decision.coarse:
                     text = coarsen_position(text)
                     audit.coarsened.append(rec.field)
@@ -155,6 +162,12 @@ class PrivacyFilter:
             fields = {
                 n: sanitize_text(v, pats, forbidden, allowed, f"field:{n}", removed)
                 for n, v in fields.items()
+            }
+            # Descriptions are data too: EPEAgent's restate values of other fields.
+            descriptions = {
+                n: sanitize_text(descriptions[n], pats, forbidden, allowed,
+                                 f"description:{n}", removed)
+                for n in fields if n in descriptions
             }
             request = sanitize_text(request, pats, forbidden, allowed, "request", removed)
             documents = [
@@ -174,7 +187,7 @@ class PrivacyFilter:
             backend,
             subscriber_id,
             fields,
-            {n: descriptions[n] for n in fields},
+            {n: descriptions[n] for n in fields if n in descriptions},
             request,
             list(documents),
             audit,
@@ -194,7 +207,7 @@ class PrivacyFilter:
 
         Without a task only the ACL and the remote rules apply; with one, minimisation too.
         """
-        if not self.enabled:
+        if not self.enabled or not self.sanitize_messages:
             return text, []
         decision = self.decide(role, task, backend)
         removed: list[dict[str, str]] = []

@@ -59,6 +59,7 @@ class Tally:
     model_calls: int = 0
     model_errors: int = 0
     ms: list[float] = field(default_factory=list)
+    work_ms: list[float] = field(default_factory=list)  # ms less the profile store's time
     filter_ms: list[float] = field(default_factory=list)
 
     def add(self, other: Tally) -> None:
@@ -84,6 +85,7 @@ class Tally:
             "utility": rate(self.delivered, self.needed, 1.0),
             "over_redaction_rate": rate(self.allowed_removed, self.allowed_seen),
             "ms_per_decision_median": median(self.ms),
+            "ms_without_store_median": median(self.work_ms),
             "filter_ms_median": median(self.filter_ms),
             "model_calls_per_decision": rate(self.model_calls, self.decisions),
             "model_errors": self.model_errors,
@@ -155,6 +157,7 @@ def run_case(
             texts = assemble(role, task, ctx, backend)
             tally.ms.append((time.perf_counter() - t0) * 1000)
         tally.decisions += 1
+        tally.work_ms.append(tally.ms[-1] - ctx.audit.retrieval_ms)
         tally.filter_ms.append(ctx.audit.ms)
         tally.model_calls += ctx.audit.model_calls
         prompt = "\n".join(c.text for c in captured)

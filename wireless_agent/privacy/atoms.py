@@ -14,7 +14,7 @@ from datetime import date
 
 from num2words import num2words
 
-from wireless_agent.privacy.patterns import date_pattern, money_pattern, words_pattern
+from wireless_agent.privacy.patterns import MONTHS, date_pattern, money_pattern, words_pattern
 
 _SPLIT = re.compile(r"[/,;:()]|\band\b")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)?(?![\w])")
@@ -67,47 +67,86 @@ def _telling(part: str) -> bool:
     return bool(re.search(r"[^\W\d_]{3,}|\d{2,}", part))
 
 
-def atom_sources(value: object, keys: bool = True) -> list[tuple[str, str]]:
-    """(kind, regex source) of every atom of a value, most specific first."""
-    out: list[tuple[str, str]] = []
+_TOKEN = re.compile(r"[^\W_]+")
+_ORD = {1: "st", 2: "nd", 3: "rd"}
+
+
+def first_tokens(text: str) -> set[str]:
+    """The lower-cased first token of a text: where its matches start."""
+    toks = _TOKEN.findall(text.lower())
+    return {toks[0]} if toks else set()
+
+
+def number_keys(x: float) -> set[str]:
+    """First tokens of a number's written forms (62000, 62,000, $62k, sixty-two thousand)."""
+    ax = abs(x)
+    keys: set[str] = set()
+    whole = str(int(ax))
+    keys.add(whole)
+    if ax >= 1000:
+        keys |= {str(int(ax) // 1000), f"{int(ax) // 1000}k", whole[: len(whole) % 3 or 3]}
+    if ax >= 10**6:
+        keys |= {str(int(ax) // 10**6), f"{int(ax) // 10**6}m"}
+    if not float(ax).is_integer():
+        keys.add(f"{ax:.6f}".rstrip("0").split(".")[1])  # ".5" starts at its decimals
+    if float(ax).is_integer() and ax < 10**7:
+        keys |= first_tokens(num2words(int(ax)))
+    return keys
+
+
+def date_keys(iso: str) -> set[str]:
+    """First tokens of a date's written forms (ISO, d/m/y, m/d/y, month names)."""
+    d = date.fromisoformat(iso)
+    name = MONTHS[d.month - 1]
+    day = str(d.day)
+    return {str(d.year), day, f"{d.day:02d}", str(d.month), f"{d.month:02d}", name,
+            name[:3], day + _ORD.get(d.day % 10 if d.day not in (11, 12, 13) else 0, "th")}
+
+
+def atom_sources(value: object, keys: bool = True) -> list[tuple[str, str, frozenset[str]]]:
+    """(kind, regex source, first tokens) of every atom of a value."""
+    out: list[tuple[str, str, frozenset[str]]] = []
     if isinstance(value, bool) or value is None:
         return out
     if isinstance(value, dict):
         for k, v in value.items():
-            if keys and (src := phrase_source(str(k).replace("_", " "))):
-                out.append(("phrase", src))
+            key = str(k).replace("_", " ")
+            if keys and (src := phrase_source(key)):
+                out.append(("phrase", src, frozenset(first_tokens(key))))
             out += atom_sources(v)
     elif isinstance(value, list):
         for item in value:
             # Keys of records in a list are a schema (date, amount), not data.
             out += atom_sources(item, keys=not isinstance(item, dict))
     elif isinstance(value, int | float):
-        out.append(("number", number_source(float(value))))
+        out.append(("number", number_source(float(value)), frozenset(number_keys(value))))
     else:
         text = str(value).strip()
         if _ISO.match(text):
             try:
                 date.fromisoformat(text)
-                return [("date", date_source(text))]
+                return [("date", date_source(text), frozenset(date_keys(text)))]
             except ValueError:
                 pass
         if src := phrase_source(text):
-            out.append(("phrase", src))
+            out.append(("phrase", src, frozenset(first_tokens(text))))
         for iso in _ISO_IN.findall(text):
-            out.append(("date", date_source(iso)))
+            out.append(("date", date_source(iso), frozenset(date_keys(iso))))
         bare = _ISO_IN.sub(" ", text)
         parts = [p.strip() for p in _SPLIT.split(bare) if p.strip()]
         if len(parts) > 1 or bare != text:
-            out += [("phrase", s) for p in parts if _telling(p) and (s := phrase_source(p))]
+            out += [("phrase", s, frozenset(first_tokens(p)))
+                    for p in parts if _telling(p) and (s := phrase_source(p))]
         wordy = bool(re.search(r"[^\W\d_]", bare))
         for m in _NUMBER.finditer(bare):
             if wordy and re.fullmatch(r"-?\d", m.group(0)):
                 continue  # a single digit inside words names a kind ("type 2"), no quantity
-            out.append(("number", number_source(float(m.group(0).replace(",", ".")))))
-    seen: dict[str, str] = {}
-    for kind, src in out:
-        seen.setdefault(src, kind)
-    return [(k, s) for s, k in seen.items()]
+            x = float(m.group(0).replace(",", "."))
+            out.append(("number", number_source(x), frozenset(number_keys(x))))
+    seen: dict[str, tuple[str, str, frozenset[str]]] = {}
+    for entry in out:
+        seen.setdefault(entry[1], entry)
+    return list(seen.values())
 
 
 # At one position the whole value must win over its parts: dates, then phrases (longest

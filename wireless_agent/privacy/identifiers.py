@@ -1,4 +1,4 @@
-"""Generic identifiers of anyone (e-mail, IBAN, card, IMSI, phone), found by checksum and numbering plan.
+"""Identifiers of anyone (e-mail, IBAN, card, IMSI, phone), found by checksum and numbering plan.
 
 Candidates come from cheap regular expressions; a candidate counts only if a maintained
 validator accepts it: `python-stdnum` (IBAN mod-97 and country formats, Luhn, IMSI with a
@@ -27,6 +27,7 @@ DATE_LIKE = re.compile(
     r"(?<!\d)(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})(?!\d)"
 )
 DECIMAL = re.compile(r"(?<![\d.])-?\d{1,3}\.\d{4,}(?!\d)")
+_SEVEN = re.compile(r"\d(?:\D{0,3}\d){6}")
 # Regions tried for numbers written without a country code ("0151 2345 6789").
 HOME_REGIONS = ("US", "GB", "DE", "FR", "IT", "ES", "NL", "SE", "PL", "IN", "BR", "JP", "CN")
 
@@ -55,7 +56,9 @@ def imsi_valid(digits: str) -> bool:
     return len(digits) in (14, 15) and bool(std_imsi.is_valid(digits))
 
 
-def phone_parse(text: str, regions: tuple[str, ...] = HOME_REGIONS) -> phonenumbers.PhoneNumber | None:
+def phone_parse(
+    text: str, regions: tuple[str, ...] = HOME_REGIONS
+) -> phonenumbers.PhoneNumber | None:
     """The phone number a text spells, if libphonenumber calls it valid in some region."""
     stripped = text.strip()
     tries: tuple[str | None, ...] = (None,) if stripped.startswith(("+", "(+")) else regions
@@ -91,6 +94,8 @@ def find_identifiers(text: str) -> list[Identifier]:
     """Every e-mail, IBAN, card, IMSI and phone number in a text, in order of position."""
     found: list[Identifier] = []
     taken: list[tuple[int, int]] = []
+    if "@" not in text and not _SEVEN.search(text):
+        return found  # no identifier has fewer than seven digits
 
     def free(a: int, b: int) -> bool:
         return all(b <= s or a >= e for s, e in taken)

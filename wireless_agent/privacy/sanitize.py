@@ -114,9 +114,13 @@ class ValuePatterns:
         """Whether a matched decimal really is one of a position field's coordinates."""
         return P.near_coordinate(text, self._coords.get(field, []))
 
-    def matches(self, text: str, fields: Mapping[str, str] | frozenset[str] | set[str]
+    def matches(self, text: str, fields: Mapping[str, str] | frozenset[str] | set[str],
+                prefer: frozenset[str] = frozenset()
                 ) -> list[tuple[int, int, Form, re.Match[str]]]:
-        """Non-overlapping matches of the fields' forms, longest at each position, in order."""
+        """Non-overlapping matches of the fields' forms, longest at each position, in order.
+
+        Between equally long matches a field in `prefer` wins, then the more specific kind.
+        """
         out: list[tuple[int, int, Form, re.Match[str]]] = []
         end = 0
         index = self.index
@@ -154,7 +158,7 @@ class ValuePatterns:
                     if form.kind == "format" and self.formats.get(form.field) == "position" \
                             and not self.near(form.field, m.group(0)):
                         continue
-                    score = (m.end() - m.start(), -form.rank)
+                    score = (m.end() - m.start(), form.field in prefer, -form.rank)
                     if best is None or score > best[0]:
                         best = (score, m, form)
             if best is not None:
@@ -201,7 +205,7 @@ def sanitize_many(
     if patterns is not None and forbidden:
         # One pass over both sides: at each place the longest form wins; an allowed value
         # is protected, a forbidden one cut (on a tie the role may see it: it is its value).
-        found = [f for f in patterns.matches(masked, allowed | set(forbidden))
+        found = [f for f in patterns.matches(masked, allowed | set(forbidden), allowed)
                  if SEP not in f[3].group(0)]
         protected = [(a, b) for a, b, form, _ in found if form.field in allowed]
         dates: list[tuple[int, int]] | None = None

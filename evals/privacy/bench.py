@@ -148,7 +148,7 @@ def run_privacy_bench(
         summary["results"].setdefault(group, {})[mode] = tally.metrics()
     for cell in summary["results"].values():
         if "off" in cell:
-            for mode, m in cell.items():
+            for m in cell.values():
                 # The store's time is the same work in every mode and noisy on a shared
                 # machine: the added cost compares what the modes do beyond it.
                 m["added_ms_median"] = round(

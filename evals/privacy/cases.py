@@ -10,6 +10,7 @@ from typing import Any
 from evals.privacy.surface import STYLES
 from wireless_agent.privacy import load_policy
 
+
 class CaseError(ValueError):
     """A cases file that breaks the documented format."""
 
@@ -181,8 +182,8 @@ def profile_cases(domain: str, profiles: list[Any], policy: Any, seed: int = 0,
             kind = ("request", "export", "notes", "utility")[k % 4]
             picked = rng.sample(names, min(len(names), rng.randint(3, 6)))
 
-            def slot(n: str) -> str:
-                style = rng.choice(generic_styles(profile.values[n]))
+            def slot(n: str, values: dict[str, Any] = profile.values) -> str:
+                style = rng.choice(generic_styles(values[n]))
                 return "{" + f"{n}:{style}" + "}"
 
             request, docs = rng.choice(QUESTIONS), []

@@ -174,8 +174,9 @@ def run_case(
         tally.ctx_leaks += len(leaked)
         detail["context_leaks"] += [[role, f] for f in sorted(leaked)]
         for name in _needs(case, policy, task, role, remote):
+            line = f"{name.replace('_', ' ')}: {ctx.fields.get(name, '')}"
             ok = name in ctx.fields and (
-                detector.undetectable(name) or bool(detector.found(ctx.fields[name], [name])))
+                detector.undetectable(name) or bool(detector.found(line, [name])))
             if name in truth.coarse:
                 ok = coarsen_position(str(profile.values[name])) in prompt
             tally.needed += 1

@@ -11,6 +11,7 @@ from num2words import num2words
 from wireless_agent.privacy import Profile, render_value
 from wireless_agent.privacy.policy import Policy
 
+
 def _group(s: str, n: int, sep: str) -> str:
     return sep.join(s[i : i + n] for i in range(0, len(s), n))
 
@@ -212,7 +213,7 @@ def _words(x: float) -> str:
 
 def _record_prose(rec: dict[str, Any]) -> str:
     parts = []
-    for k, v in rec.items():
+    for v in rec.values():
         if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
             parts.append(f"on {_date(v, 'long')}")
         elif isinstance(v, int | float):

@@ -49,7 +49,7 @@ def stated(detector: LeakDetector, text: str) -> set[str]:
         for atom in detector.atoms(name):
             if not numeric and len(atom) == 1 and atom[0].startswith("n:"):
                 continue
-            if find_atom(stream.tokens, atom, set()):
+            if find_atom(stream, atom, set()):
                 out.add(name)
                 break
     return out

@@ -33,10 +33,11 @@ BLIND_SPOTS = (
 _MONTHS = {m: i + 1 for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
 _UNITS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen".split())}
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+     "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+     "eighteen", "nineteen"])}
 _TENS = {w: 10 * (i + 2) for i, w in enumerate(
-    "twenty thirty forty fifty sixty seventy eighty ninety".split())}
+    ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])}
 _SCALES = {"hundred": 100, "thousand": 1000, "grand": 1000, "k": 1000, "million": 10**6,
            "mn": 10**6, "m": 10**6}
 _SUFFIX = {"st": "street", "str": "street", "ave": "avenue", "av": "avenue", "rd": "road",
@@ -49,20 +50,25 @@ _DATE_MDY = re.compile(r"\b([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4
 _RUN = re.compile(r"\+?\d(?:[\s.\-()/]{0,3}\d){6,}")
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 _NUM = re.compile(
-    r"(?<![\w.])[$€£]?\s?(\d{1,3}(?:[,.' ]\d{3})+|\d+)(?:[.,](\d+))?(?!\d)(?:\s?(k|m|mn)\b)?")
+    r"(?<![\w.])[$€£]?\s?(\d{1,3}(?:[,.' ]\d{3})+|\d+)(?:[.,](\d+))?(?!\d)"
+    r"(?:\s?(k|mn|m|thousand|grand|million)\b)?")
 _WORD = re.compile(r"[a-z0-9]+|\x00")
+
+
+_TYPO = str.maketrans("‐‑‒–—―’‘“”", "------''\"\"")
 
 
 def fold(text: str) -> str:
     """Unicode-folded, accent-free, lower-cased text with typographic marks made plain."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.translate(str.maketrans("‐‑‒–—―’‘“”", "------''\"\""))
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+        text = text.translate(_TYPO)
     return text.casefold()
 
 
 def _num_key(x: float) -> str:
-    return f"n:{round(x, 4):g}"
+    return "n:" + (f"{x:.4f}".rstrip("0").rstrip(".") or "0")
 
 
 def words_to_numbers(tokens: list[str]) -> list[str]:
@@ -120,6 +126,12 @@ class Stream:
         low = _PLACEHOLDER.sub(" \x00 ", low)
         stream = cls(text)
         slots: list[tuple[int, int, str]] = []
+        covered = bytearray(len(low))
+
+        def take(a: int, b: int, tok: str) -> None:
+            if covered.find(1, a, b) < 0:
+                slots.append((a, b, tok))
+                covered[a:b] = b"\x01" * (b - a)
 
         def date_tok(y: int, m: int, d: int) -> str:
             return f"d:{y:04d}-{m:02d}-{d:02d}"
@@ -140,7 +152,7 @@ class Stream:
                     if a[:3] not in _MONTHS:
                         continue
                     tok = date_tok(int(c), _MONTHS[a[:3]], int(b))
-                slots.append((m.start(), m.end(), tok))
+                take(m.start(), m.end(), tok)
         for m in _EMAIL.finditer(low):
             stream.emails.append(m.group(0))
         low_at = re.sub(r"\s*(?:\[at\]|\(at\)|\bat\b)\s*", "@", low)
@@ -148,13 +160,11 @@ class Stream:
         stream.emails += _EMAIL.findall(low_at)
         for m in _RUN.finditer(low):
             digits = re.sub(r"\D", "", m.group(0))
-            if len(digits) >= 7 and not _overlaps(slots, m.start(), m.end()):
-                slots.append((m.start(), m.end(), "r:" + digits))
+            if len(digits) >= 7 and covered.find(1, m.start(), m.end()) < 0:
+                take(m.start(), m.end(), "r:" + digits)
                 stream.runs.append(digits)
         for m in _NUM.finditer(low):
-            if _overlaps(slots, m.start(), m.end()):
-                continue
-            slots.append((m.start(), m.end(), _number_token(*m.groups())))
+            take(m.start(), m.end(), _number_token(*m.groups()))
         slots.sort()
         pos = 0
         for start, end, tok in slots:
@@ -164,6 +174,17 @@ class Stream:
         stream.tokens += _plain(low[pos:])
         stream.tokens = words_to_numbers(stream.tokens)
         return stream
+
+    @cached_property
+    def index(self) -> dict[str, list[int]]:
+        """Positions of each token (every reading of an ambiguous one); runs under 'r:'."""
+        idx: dict[str, list[int]] = {}
+        for i, tok in enumerate(self.tokens):
+            if tok.startswith("r:"):
+                idx.setdefault("r:", []).append(i)
+            for alt in tok.split("|") if "|" in tok else (tok,):
+                idx.setdefault(alt, []).append(i)
+        return idx
 
     @cached_property
     def alnum(self) -> str:
@@ -187,10 +208,6 @@ def _number_token(whole: str, frac: str | None, mult: str | None) -> str:
         elif whole[len(groups[0])] == " ":  # "28 100" may be two numbers
             readings += [float(groups[0]), float(groups[1])]
     return "|".join(dict.fromkeys(_num_key(x) for x in readings))
-
-
-def _overlaps(slots: list[tuple[int, int, str]], a: int, b: int) -> bool:
-    return any(a < e and b > s for s, e, _ in slots)
 
 
 def _plain(text: str) -> list[str]:
@@ -242,12 +259,26 @@ def value_atoms(value: object, keys: bool = True) -> list[tuple[str, ...]]:
     return [a for a in dict.fromkeys(out) if a]
 
 
-def find_atom(tokens: list[str], atom: tuple[str, ...], masked: set[int]) -> bool:
-    """Whether atom occurs in tokens at a place not inside an allowed value."""
-    n = len(atom)
-    for i in range(len(tokens) - n + 1):
-        if all(_tok_eq(tokens[i + k], atom[k]) for k in range(n)) and not any(
-                (i + k) in masked for k in range(n)):
+def _starts(stream: Stream, first: str) -> list[int]:
+    """Positions where an atom starting with `first` may start."""
+    idx = stream.index
+    if "|" in first:
+        out = sorted({i for alt in first.split("|") for i in idx.get(alt, ())})
+    else:
+        out = list(idx.get(first, ()))
+    if first.startswith(("n:", "r:")) and len(first[2:].split(".")[0]) >= 7:
+        out += idx.get("r:", [])
+    return out
+
+
+def find_atom(stream: Stream | list[str], atom: tuple[str, ...], masked: set[int]) -> bool:
+    """Whether atom occurs in the stream at a place not inside an allowed value."""
+    if isinstance(stream, list):
+        stream = Stream("", stream)
+    tokens, n = stream.tokens, len(atom)
+    for i in _starts(stream, atom[0]):
+        if i + n <= len(tokens) and all(_tok_eq(tokens[i + k], atom[k]) for k in range(n)) \
+                and not any((i + k) in masked for k in range(n)):
             return True
     return False
 
@@ -263,10 +294,10 @@ def _tok_eq(tok: str, want: str) -> bool:
     return False
 
 
-def _mask(tokens: list[str], atom: tuple[str, ...]) -> set[int]:
-    n, hits = len(atom), set()
-    for i in range(len(tokens) - n + 1):
-        if all(_tok_eq(tokens[i + k], atom[k]) for k in range(n)):
+def _mask(stream: Stream, atom: tuple[str, ...]) -> set[int]:
+    tokens, n, hits = stream.tokens, len(atom), set()
+    for i in _starts(stream, atom[0]):
+        if i + n <= len(tokens) and all(_tok_eq(tokens[i + k], atom[k]) for k in range(n)):
             hits.update(range(i, i + n))
     return hits
 
@@ -315,7 +346,7 @@ class LeakDetector:
         masked: set[int] = set()
         allowed_atoms = {a for f in allowed if f in self.profile.values for a in self.atoms(f)}
         for atom in allowed_atoms:
-            masked |= _mask(stream.tokens, atom)
+            masked |= _mask(stream, atom)
         out = set()
         for f in fields:
             if f in self.profile.values and self.field_in(stream, f, masked, allowed_atoms):
@@ -331,7 +362,7 @@ class LeakDetector:
                 continue
             atoms = self.atoms(f)
             if atoms:
-                out |= {(f, a) for a in atoms if find_atom(stream.tokens, a, set())}
+                out |= {(f, a) for a in atoms if find_atom(stream, a, set())}
             elif self.field_in(stream, f):
                 out.add((f, ("*",)))
         return out
@@ -353,7 +384,7 @@ class LeakDetector:
         if fmt in ("digits", "code"):
             digits = re.sub(r"\D", "", str(value))
             return any(digits in r for r in stream.runs) or (len(digits) < 7 and find_atom(
-                stream.tokens, (_num_key(float(digits)),), masked))
+                stream, (_num_key(float(digits)),), masked))
         if fmt == "phone":
             nsn = _nsn(str(value))
             return any(nsn in r for r in stream.runs)
@@ -367,7 +398,7 @@ class LeakDetector:
         if fmt == "short":
             labels = [*(rule.aliases if rule else ()), name.replace("_", " ")]
             return _labelled(stream.tokens, labels, str(value))
-        return any(a not in allowed_atoms and find_atom(stream.tokens, a, masked)
+        return any(a not in allowed_atoms and find_atom(stream, a, masked)
                    for a in self.atoms(name))
 
 

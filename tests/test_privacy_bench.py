@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from evals import privacy_bench as bench
+import evals.privacy as bench
 from wireless_agent.privacy import generate_subscribers, load_policy
 from wireless_agent.privacy.detect import LeakDetector
 
@@ -82,6 +82,7 @@ def test_bench_small_set_zero_leakage_on_and_leaks_off(tmp_path) -> None:
         assert on["utility"] >= 0.98 and on["over_redaction_rate"] <= 0.02, group
         assert off["context_leakage_rate"] > 0.5 and off["message_leakage_rate"] > 0.5, group
         assert modes["acl"]["context_leakage_rate"] > 0.0, group  # ACL alone is not enough
+        assert modes["epeagent"]["context_leakage_rate"] > 0.0, group
         assert on["model_calls_per_decision"] == 0.0
     written = json.loads((tmp_path / "privacy_summary.json").read_text())
     assert written["results"] == json.loads(json.dumps(results))

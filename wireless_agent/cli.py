@@ -405,8 +405,9 @@ def chat(
 
 @app.command("privacy-bench")
 def privacy_bench(
-    model: Annotated[str, typer.Option("--model", "-m", help="Backend whose policy applies "
-                                       "(remote backends get the strictest).")] = "offline",
+    model: Annotated[str, typer.Option("--model", "-m", help="Backend of the role agents: "
+                                       "offline answers with templates, a model spec makes "
+                                       "each role answer through that model.")] = "offline",
     subscribers: Annotated[int, typer.Option(help="Synthetic subscribers per domain.")] = 20,
     cases: Annotated[Path | None, typer.Option(help="Extra cases, JSONL in the documented "
                                                "format (wireless_agent/privacy/POLICY.md).")]
@@ -415,26 +416,24 @@ def privacy_bench(
     out: Annotated[Path, typer.Option(help="Folder for privacy_summary.json and "
                                       "privacy_cases.jsonl.")] = Path("results/privacy"),
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 0,
+    profiles: Annotated[list[Path] | None, typer.Option(help="Profiles file (EPEAgent's "
+                                                        "user_profiles JSON or ours); "
+                                                        "repeatable.")] = None,
+    policy: Annotated[Path | None, typer.Option(help="Policy file (JSON) for the profiles.")]
+    = None,
+    cases_per_profile: Annotated[int, typer.Option(help="Generated cases per profile.")] = 4,
+    label: Annotated[str | None, typer.Option(help="Label of the run in the table and file "
+                                              "(e.g. 'scripted' for a fake model).")] = None,
 ) -> None:
-    """Leakage, utility and cost of the privacy filter, on and off, per domain."""
-    import json
+    """Leakage, utility and cost of the privacy filter in four modes, per domain or file."""
+    from evals.privacy.bench import BenchInputError
+    from evals.privacy.cli import run_command
 
-    from evals.privacy_bench import print_table, run_privacy_bench
-    from wireless_agent.models import parse_spec
-
-    guarded(lambda: parse_spec(model))
-    if subscribers < 1 or cases_per_domain < 0:
-        fail("--subscribers must be at least 1 and --cases-per-domain at least 0")
-    if cases is not None and not cases.is_file():
-        fail(f"{cases}: no such cases file; give a JSONL file of cases")
     try:
-        summary = run_privacy_bench(model, subscribers, cases, out, seed,
-                                    cases_per_domain=cases_per_domain)
-    except (json.JSONDecodeError, KeyError, ValueError) as exc:
-        fail(f"{cases or 'cases'}: {type(exc).__name__}: {exc}; see the case format in "
-             "wireless_agent/privacy/POLICY.md")
-        return
-    print_table(summary)
+        run_command(model, subscribers, cases, cases_per_domain, out, seed, profiles, policy,
+                    cases_per_profile, label)
+    except BenchInputError as exc:
+        fail(str(exc))
     console.print(f"written: {out}/privacy_summary.json, {out}/privacy_cases.jsonl",
                   highlight=False)
 

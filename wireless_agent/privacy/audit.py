@@ -37,6 +37,7 @@ class AuditRecord:
     injection_suspected: list[str] = field(default_factory=list)
     model_calls: int = 0
     ms: float = 0.0
+    retrieval_ms: float = 0.0  # of ms, the time spent in the profile store
     at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="milliseconds"))
 
     def to_dict(self) -> dict[str, Any]:

@@ -24,7 +24,8 @@ def assemble(role: str, task: str, ctx: FilteredContext, backend: str) -> list[s
             lines.append(f"- {name}: {value}" + (f" ({desc})" if desc else ""))
         texts.append("Subscriber data:\n" + "\n".join(lines))
     if ctx.documents:
-        quoted = [f'<document index="{i}">\n{d}\n</document>' for i, d in enumerate(ctx.documents)]
+        # Ids without a bare number: a "3" of the template must not read as a user's value.
+        quoted = [f'<document id="d{i}">\n{d}\n</document>' for i, d in enumerate(ctx.documents)]
         texts.append("Retrieved documents (quoted data):\n" + "\n".join(quoted))
     texts.append(f"Request: {ctx.request}")
     return boundary.cross(role, backend, texts)

@@ -12,7 +12,7 @@ from wireless_agent.privacy.minimise import FieldDecision, FieldSelector, decide
 from wireless_agent.privacy.patterns import coarsen_position
 from wireless_agent.privacy.policy import Policy, load_policy
 from wireless_agent.privacy.profiles import render_value
-from wireless_agent.privacy.sanitize import ValuePatterns, sanitize_text
+from wireless_agent.privacy.sanitize import ValuePatterns, sanitize_many, sanitize_text
 from wireless_agent.privacy.store import ProfileStore
 
 # Imperatives aimed at the model inside retrieved data; flagged for the audit, never obeyed.
@@ -24,6 +24,18 @@ INJECTION = re.compile(
     r"|system prompt|new instructions|you are now|as the administrator",
     re.IGNORECASE,
 )
+
+
+# Words every INJECTION match contains: a substring test is 20x cheaper than the regex.
+_INJECTION_WORDS = ("ignore", "disregard", "system prompt", "instructions", "you are now",
+                    "administrator", "include", "reveal", "add", "append", "forward", "send",
+                    "print", "output", "repeat", "disclose")
+
+
+def injection_suspected(text: str) -> bool:
+    """Whether a retrieved text carries instructions aimed at the model."""
+    low = text.lower()
+    return any(w in low for w in _INJECTION_WORDS) and bool(INJECTION.search(text))
 
 
 @dataclass(frozen=True)
@@ -58,14 +70,17 @@ class PrivacyFilter:
         *,
         select_fields: FieldSelector | None = None,
         sanitize_texts: bool = True,
+        sanitize_messages: bool | None = None,
         audit_log: AuditLog | None = None,
     ) -> None:
         self.policy = load_policy(policy) if isinstance(policy, str) else policy
         self.store = store
         self.enabled = enabled
         self.select_fields = select_fields
-        # False gives EPEAgent's released mechanism (field-level ACL only) for comparison.
+        # False gives field-level ACL only; with sanitize_messages=True it is EPEAgent's
+        # released mechanism (ACL on fields, sanitised messages between agents).
         self.sanitize_texts = sanitize_texts
+        self.sanitize_messages = sanitize_texts if sanitize_messages is None else sanitize_messages
         self.audit_log = audit_log
         self._patterns: dict[str, tuple[int, ValuePatterns | None]] = {}
 
@@ -108,8 +123,12 @@ class PrivacyFilter:
         if not self.enabled:
             fields = {}
             if self.store is not None and subscriber_id is not None:
+                t1 = time.perf_counter()
                 got = self.store.retrieve(subscriber_id, None)
+                audit.retrieval_ms = (time.perf_counter() - t1) * 1000
                 fields = {r.field: render_value(r.value) for r in got.records}
+                descriptions.update({r.field: r.description for r in got.records
+                                     if r.description})
             audit.retrieved = audit.reached = list(fields)
             audit.ms = (time.perf_counter() - t0) * 1000
             self._log(audit)
@@ -130,7 +149,9 @@ class PrivacyFilter:
         audit.model_calls = decision.model_calls
         fields: dict[str, str] = {}
         if self.store is not None and subscriber_id is not None and decision.reached:
+            t1 = time.perf_counter()
             got = self.store.retrieve(subscriber_id, role, list(decision.reached))
+            audit.retrieval_ms = (time.perf_counter() - t1) * 1000
             audit.retrieved = [r.field for r in got.records] + [f for f, _ in got.dropped]
             for name, reason in got.dropped:
                 audit.removed.append(Removal(name, reason, "", "retrieval"))
@@ -140,6 +161,8 @@ class PrivacyFilter:
                     audit.removed.append(Removal(rec.field, "tampered:recheck", "", "retrieval"))
                     continue
                 text = render_value(rec.value)
+                if rec.description:
+                    descriptions[rec.field] = rec.description
                 if rec.field in decision.coarse:
                     text = coarsen_position(text)
                     audit.coarsened.append(rec.field)
@@ -150,20 +173,24 @@ class PrivacyFilter:
 
         removed: list[dict[str, str]] = []
         if self.sanitize_texts:
-            pats = self.patterns(subscriber_id)
-            forbidden, allowed = decision.denied, decision.exact
-            fields = {
-                n: sanitize_text(v, pats, forbidden, allowed, f"field:{n}", removed)
-                for n, v in fields.items()
-            }
-            request = sanitize_text(request, pats, forbidden, allowed, "request", removed)
-            documents = [
-                sanitize_text(d, pats, forbidden, allowed, f"document[{i}]", removed)
-                for i, d in enumerate(documents)
-            ]
+            # Field values, descriptions (data too: EPEAgent's restate values of other
+            # fields), the request and the documents, in one pass.
+            names = list(fields)
+            descs = [n for n in names if n in descriptions]
+            texts = ([fields[n] for n in names] + [descriptions[n] for n in descs]
+                     + [request, *documents])
+            wheres = ([f"field:{n}" for n in names] + [f"description:{n}" for n in descs]
+                      + ["request"] + [f"document[{i}]" for i in range(len(documents))])
+            clean = sanitize_many(texts, self.patterns(subscriber_id), decision.denied,
+                                  decision.exact, wheres, removed)
+            k = len(names)
+            fields = dict(zip(names, clean[:k], strict=True))
+            descriptions = dict(zip(descs, clean[k : k + len(descs)], strict=True))
+            request = clean[k + len(descs)]
+            documents = clean[k + len(descs) + 1 :]
         audit.removed.extend(Removal(**r) for r in removed)
         audit.injection_suspected = [
-            f"document[{i}]" for i, d in enumerate(documents) if INJECTION.search(d)
+            f"document[{i}]" for i, d in enumerate(documents) if injection_suspected(d)
         ]
         audit.reached = list(fields)
         audit.ms = (time.perf_counter() - t0) * 1000
@@ -174,7 +201,7 @@ class PrivacyFilter:
             backend,
             subscriber_id,
             fields,
-            {n: descriptions[n] for n in fields},
+            {n: descriptions[n] for n in fields if n in descriptions},
             request,
             list(documents),
             audit,
@@ -194,7 +221,7 @@ class PrivacyFilter:
 
         Without a task only the ACL and the remote rules apply; with one, minimisation too.
         """
-        if not self.enabled:
+        if not self.enabled or not self.sanitize_messages:
             return text, []
         decision = self.decide(role, task, backend)
         removed: list[dict[str, str]] = []

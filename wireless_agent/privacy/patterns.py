@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from wireless_agent.privacy.profiles import PHONE_PLANS, Value, luhn_ok
+import phonenumbers
+
+from wireless_agent.privacy.profiles import Value
 
 SEP = r"[\s.\-/()]{0,2}"  # between digits: 4111 1111, 0151-2345, (020) 7946, 48.137
 WORD_SEP = r"[\W_]+"  # between words: spaces, hyphens, apostrophes, underscores
@@ -61,15 +63,19 @@ def name_pattern(full: str) -> str:
 
 
 def phone_pattern(e164: str) -> str:
-    """A phone number with or without country code, trunk zero, spaces, dashes or brackets."""
-    digits = e164.lstrip("+")
-    for cc, trunk, n, _lead in PHONE_PLANS:
-        if digits.startswith(cc) and len(digits) == len(cc) + n:
-            nsn = digits[len(cc) :]
-            trunk_alt = f"|{trunk}{SEP}" if trunk else rf"|1{SEP}"
-            prefix = rf"(?:(?:\+|00){SEP}{cc}{SEP}(?:\(0\){SEP})?{trunk_alt})?"
-            return r"(?<![\d+])" + prefix + SEP.join(nsn) + r"(?!\d)"
-    return digits_pattern(digits[-10:])
+    """A phone number of any country, with or without its country code, trunk prefix or spaces."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return digits_pattern(re.sub(r"\D", "", e164)[-10:])
+    cc = str(number.country_code)
+    nsn = phonenumbers.national_significant_number(number)
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(
+        phonenumbers.region_code_for_number(number) or "")
+    trunk = meta.national_prefix if meta is not None else None
+    trunk_alt = f"|{trunk}{SEP}" if trunk else (rf"|1{SEP}" if cc == "1" else "")
+    prefix = rf"(?:(?:\+|00){SEP}{cc}{SEP}(?:\(0\){SEP})?{trunk_alt})?"
+    return r"(?<![\d+])" + prefix + SEP.join(nsn) + r"(?!\d)"
 
 
 def code_pattern(code: str) -> str:
@@ -166,10 +172,11 @@ def near_coordinate(text: str, targets: list[float]) -> bool:
 
 
 def labelled_pattern(labels: list[str], value: str) -> str:
-    """A short value only next to its label ('CQI 7', 'credit score: 712'); group v = value."""
+    """A short value next to its label, either side ('CQI 7', '712 credit score'); group v."""
     label_re = "|".join(words_pattern(lbl) for lbl in sorted(labels, key=len, reverse=True))
     val = words_pattern(value) if value[:1].isalpha() else rf"(?<![\d.]){re.escape(value)}(?!\d)"
-    return rf"(?:{label_re}){LABEL_GAP}(?P<v>{val})"
+    return (rf"(?:(?:{label_re}){LABEL_GAP}(?P<v>{val})"
+            rf"|(?P<w>{val}){LABEL_GAP}(?:{label_re}))")
 
 
 def coarsen_position(position: str, decimals: int = 2) -> str:
@@ -177,57 +184,14 @@ def coarsen_position(position: str, decimals: int = 2) -> str:
     return ", ".join(f"{c:.{decimals}f}" for c in coordinates(position))
 
 
-# --- generic identifiers, whoever they belong to -------------------------------------------
-
-EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
-IBAN = re.compile(r"(?i)\b[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]{4}){2,7}(?:[ \-]?[A-Z0-9]{1,3})?\b")
-DIGIT_RUN = re.compile(r"(?<![\w.,/+\-])(?:\+|\(\+?)?\d(?:[\s.\-()/]{0,2}\d){7,18}(?![\w])")
-DATE_LIKE = re.compile(
-    r"(?<!\d)(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})(?!\d)"
-)
-DECIMAL = re.compile(r"(?<![\d.])-?\d{1,3}\.\d{4,}(?!\d)")  # coordinates, not identifiers
-
-
-def iban_valid(text: str) -> bool:
-    """ISO 13616 mod-97 check of an IBAN candidate."""
-    s = re.sub(r"[\s\-]", "", text).upper()
-    if not 15 <= len(s) <= 34:
-        return False
-    moved = s[4:] + s[:4]
-    try:
-        return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
-    except ValueError:
-        return False
-
-
-def classify_digits(text: str) -> str | None:
-    """Type of a digit run: CARD (Luhn), IMSI (15 digits), PHONE, or None (not an identifier)."""
-    digits = re.sub(r"\D", "", text)
-    n = len(digits)
-    if text.lstrip("(").startswith("+") or digits.startswith("00"):
-        return "PHONE" if 8 <= n <= 16 else None
-    if 13 <= n <= 19 and luhn_ok(digits) and digits[0] in "3456":
-        return "CARD"
-    if n == 15:
-        return "IMSI"
-    if 13 <= n <= 19 and luhn_ok(digits):
-        return "CARD"
-    if 9 <= n <= 15:
-        return "PHONE"
-    return None
-
-
 def value_pattern(fmt: str, value: Value, labels: list[str]) -> list[str]:
     """Regex sources for every surface form of a value; list items and dict values each."""
+    if fmt in ("number", "records"):
+        return []  # matched atom by atom (atoms.py)
     if fmt == "list":
         return [words_pattern(str(v)) for v in value if str(v).strip()]
     if fmt == "dict":
-        out = []
-        for key, v in value.items():
-            number = re.match(r"-?\d+(?:[.,]\d+)?", str(v))
-            token = number.group(0) if number else str(v)
-            out.append(labelled_pattern([key], token))
-        return out
+        return []  # keys and values atom by atom: a key ("osteoporosis") is data too
     if fmt == "transactions":
         out = [money_pattern(float(tx["amount"])) for tx in value]
         return out + sorted({words_pattern(str(tx["payee"])) for tx in value})

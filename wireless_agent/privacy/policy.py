@@ -39,6 +39,8 @@ FORMATS = frozenset(
         "list",
         "dict",
         "transactions",
+        "number",
+        "records",
     }
 )
 REMOTE_RULES = frozenset({"allow", "deny", "coarsen"})
@@ -81,6 +83,8 @@ class Policy:
     roles: tuple[str, ...]
     tasks: dict[str, str]
     fields: dict[str, FieldPolicy]
+    # Who sends to whom (fan-in allowed); empty: the roles form a chain in their order.
+    graph: tuple[tuple[str, str], ...] = ()
 
     def may_read(self, role: str, field: str) -> bool:
         """Whether the ACL lets a role read a field at all (default deny)."""
@@ -139,7 +143,40 @@ def parse_policy(data: dict) -> Policy:
         if rule.name in fields:
             raise PolicyError(f"field {rule.name!r} is defined twice")
         fields[rule.name] = rule
-    return Policy(domain=domain, roles=roles, tasks=tasks, fields=fields)
+    graph = parse_graph(data.get("graph", ()), roles)
+    return Policy(domain=domain, roles=roles, tasks=tasks, fields=fields, graph=graph)
+
+
+def parse_graph(edges: object, roles: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Validate a role graph given as [[sender, recipient], ...]: known roles, no cycle."""
+    if not isinstance(edges, list | tuple):
+        raise PolicyError("graph must be a list of [sender, recipient] pairs")
+    out: list[tuple[str, str]] = []
+    for edge in edges:
+        if not (isinstance(edge, list | tuple) and len(edge) == 2):
+            raise PolicyError(f"graph edge {edge!r} must be a [sender, recipient] pair")
+        a, b = str(edge[0]), str(edge[1])
+        if a not in roles or b not in roles:
+            raise PolicyError(f"graph edge {a!r} -> {b!r} names a role not in {list(roles)}")
+        out.append((a, b))
+    topo_order(roles, tuple(out))
+    return tuple(out)
+
+
+def topo_order(roles: tuple[str, ...], graph: tuple[tuple[str, str], ...]) -> list[str]:
+    """Roles in an order where every sender comes before its recipients (roles that appear)."""
+    nodes = [r for r in roles if any(r in e for e in graph)] if graph else list(roles)
+    order, done = [], set()
+    pending = list(nodes)
+    while pending:
+        ready = [r for r in pending if all(a in done for a, b in graph if b == r)]
+        if not ready:
+            raise PolicyError(f"the role graph has a cycle among {pending}")
+        for r in ready:
+            order.append(r)
+            done.add(r)
+            pending.remove(r)
+    return order
 
 
 def _check_field(rule: FieldPolicy, roles: tuple[str, ...], tasks: dict[str, str]) -> None:

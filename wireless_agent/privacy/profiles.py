@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from stdnum import iban as std_iban
+from stdnum import luhn as std_luhn
+
 from wireless_agent.privacy.policy import load_policy
 
 Value = Any  # str | int | float | list[str] | dict[str, str] | list[dict[str, Any]]
@@ -20,6 +23,8 @@ class Profile:
     subscriber_id: str
     domain: str
     values: dict[str, Value] = field(default_factory=dict)
+    # Per-profile descriptions (EPEAgent keeps one per field and user); data, sanitised as such.
+    descriptions: dict[str, str] = field(default_factory=dict)
 
     def render(self, name: str) -> str:
         """The canonical text of one field's value."""
@@ -235,27 +240,17 @@ MENTAL = [
 
 def luhn_ok(digits: str) -> bool:
     """Whether a digit string passes the Luhn checksum (payment cards)."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+    return bool(std_luhn.is_valid(digits))
 
 
 def _luhn_complete(prefix: str) -> str:
     """Append the check digit that makes a prefix Luhn-valid."""
-    for check in "0123456789":
-        if luhn_ok(prefix + check):
-            return prefix + check
-    raise AssertionError("unreachable: one check digit always fits")
+    return prefix + std_luhn.calc_check_digit(prefix)
 
 
 def iban_check(country: str, bban: str) -> str:
     """Full IBAN with the ISO 13616 mod-97 check digits for a country and BBAN."""
-    moved = "".join(str(int(c, 36)) for c in bban + country + "00")
-    return f"{country}{98 - int(moved) % 97:02d}{bban}"
+    return f"{country}{std_iban.calc_check_digits(country + '00' + bban)}{bban}"
 
 
 def _digits(rng: random.Random, n: int) -> str:

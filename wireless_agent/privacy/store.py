@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wireless_agent.memory.embedding import HashingEmbedding
+from wireless_agent.privacy.checks import check_descriptions
 from wireless_agent.privacy.policy import Policy, load_policy
 from wireless_agent.privacy.profiles import Profile, Value, render_value
 
@@ -20,6 +21,7 @@ class FieldRecord:
     domain: str
     field: str
     value: Value
+    description: str = ""  # the profile's own description of the field, if it has one
 
 
 @dataclass
@@ -61,12 +63,17 @@ class ProfileStore:
         return self.policies[domain]
 
     def add(self, profiles: Iterable[Profile], policy: Policy | None = None) -> int:
-        """Upsert profiles, one record per field with the policy's role flags; returns count."""
+        """Upsert profiles, one record per field with the policy's role flags; returns count.
+
+        Raises PolicyError if a policy description restates one of the values (checks.py).
+        """
         ids, docs, metas = [], [], []
+        profiles = list(profiles)
         for profile in profiles:
             pol = policy or self.policy_for(profile.domain)
             if pol is None or pol.domain != profile.domain:
                 raise ValueError(f"no policy for domain {profile.domain!r}")
+            check_descriptions(pol, [profile])
             self.policies[pol.domain] = pol
             for name, value in profile.values.items():
                 rule = pol.fields.get(name)
@@ -76,6 +83,7 @@ class ProfileStore:
                     "field": name,
                     "kind": rule.kind if rule else "unknown",
                     "value_json": json.dumps(value),
+                    "description": profile.descriptions.get(name, ""),
                 }
                 for role in pol.roles:
                     meta[role_flag(role)] = bool(rule and role in rule.roles)
@@ -115,7 +123,8 @@ class ProfileStore:
                 out.dropped.append((name, reason))
                 continue
             value = json.loads(str(meta["value_json"]))
-            out.records.append(FieldRecord(subscriber_id, str(meta["domain"]), name, value))
+            out.records.append(FieldRecord(subscriber_id, str(meta["domain"]), name, value,
+                                           str(meta.get("description") or "")))
         return out
 
     def _recheck(
@@ -150,4 +159,5 @@ class ProfileStore:
         if not got.records:
             return None
         values = {r.field: r.value for r in got.records}
-        return Profile(subscriber_id, got.records[0].domain, values)
+        descriptions = {r.field: r.description for r in got.records if r.description}
+        return Profile(subscriber_id, got.records[0].domain, values, descriptions)

@@ -1,0 +1,5 @@
+"""`python -m evals.privacy`."""
+
+from evals.privacy.cli import main
+
+main()

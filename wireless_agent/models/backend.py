@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -10,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from wireless_agent import boundary
+from wireless_agent.models import wire
 from wireless_agent.models.endpoints import ollama_host, openai_base_url, openai_key
 from wireless_agent.models.errors import BackendError
 from wireless_agent.models.parsing import Validator, parse_reply
@@ -20,11 +24,62 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.messages import AIMessage, BaseMessage
 
+log = logging.getLogger(__name__)
+
 Prompt = str | Sequence[tuple[str, str]]
+MAX_TOKENS_ENV = "WIRELESS_AGENT_MAX_TOKENS"
+# Every answer is bounded: a structured answer needs under 100 tokens, a chat turn a few hundred.
+MAX_TOKENS = 256
+CHAT_MAX_TOKENS = 768
+MAX_ECHO_CHARS = 2_000  # how much of a rejected reply goes back in the retry message
+# An error that says the request's format was refused (not that the server is down).
+_FORMAT_REJECTED = re.compile(r"response_format|json_schema|schema|format|grammar|validation",
+                              re.IGNORECASE)
 RETRY_NOTE = (
     "Your previous answer was rejected: {problem}. Reply again with only one JSON object "
     "that follows the requested schema, with this fixed."
 )
+
+
+_WARNED: set[str] = set()
+_WARNED_LOCK = threading.Lock()
+
+
+def _warn_once(key: str, message: str, *args: object) -> None:
+    """Log a warning the first time `key` is seen in this process."""
+    with _WARNED_LOCK:
+        if key in _WARNED:
+            return
+        _WARNED.add(key)
+    log.warning(message, *args)
+
+
+def max_tokens_from_env() -> int:
+    """The answer bound from WIRELESS_AGENT_MAX_TOKENS, else MAX_TOKENS."""
+    raw = os.environ.get(MAX_TOKENS_ENV, "").strip()
+    try:
+        value = int(raw) if raw else MAX_TOKENS
+    except ValueError:
+        raise ModelSpecError(f"{MAX_TOKENS_ENV}={raw!r}: write a whole number of tokens") from None
+    if value < 1:
+        raise ModelSpecError(f"{MAX_TOKENS_ENV}={raw!r}: must be at least 1")
+    return value
+
+
+def rejects_format(exc: wire.WireError) -> bool:
+    """Whether a failed call was the server refusing the structured-output form we asked for."""
+    return exc.status in (400, 422, 500) and bool(_FORMAT_REJECTED.search(exc.message))
+
+
+def excerpt(text: str, limit: int = MAX_ECHO_CHARS) -> str:
+    """At most `limit` characters of `text`, saying how much was cut."""
+    return text if len(text) <= limit else f"{text[:limit]} [... {len(text) - limit} chars cut]"
+
+
+def _wire_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
+    """Plain {role, content} dicts for the wire."""
+    roles = {"human": "user", "ai": "assistant", "system": "system"}
+    return [{"role": roles.get(m.type, "user"), "content": m.text} for m in messages]
 
 
 def _to_messages(prompt: Any) -> list[BaseMessage]:
@@ -66,12 +121,15 @@ def openai_response_format(schema: type[BaseModel]) -> dict[str, Any]:
 class ModelBackend:
     """A chat model behind a spec, built on first use, that never raises on a failed call."""
 
-    def __init__(self, spec: ModelSpec, timeout_s: float = 30.0) -> None:
+    def __init__(self, spec: ModelSpec, timeout_s: float = 30.0,
+                 max_tokens: int | None = None) -> None:
         self.spec = spec
         self.name = str(spec)
         self.timeout_s = float(timeout_s)
+        self.max_tokens = int(max_tokens or max_tokens_from_env())
         self._model: BaseChatModel | None = None
         self._lock = threading.Lock()
+        self._form = 0  # the structured-output form this server takes (see wire.*_FORMS)
 
     @property
     def remote(self) -> bool:
@@ -95,6 +153,9 @@ class ModelBackend:
                 model=self.spec.model, api_key=key, base_url=openai_base_url(),
                 timeout=self.timeout_s, max_retries=0, temperature=0.0,
                 use_responses_api=False, stream_usage=True,
+                # `max_tokens` here would be sent as max_completion_tokens, which some
+                # OpenAI-compatible servers ignore; the plain field is honoured by all.
+                extra_body={"max_tokens": max(self.max_tokens, CHAT_MAX_TOKENS)},
             )
         if self.spec.provider == "ollama":
             from langchain_ollama import ChatOllama
@@ -102,6 +163,7 @@ class ModelBackend:
             # The ollama client waits forever unless given a timeout.
             return ChatOllama(
                 model=self.spec.model, base_url=ollama_host(), temperature=0.0,
+                num_predict=max(self.max_tokens, CHAT_MAX_TOKENS),
                 client_kwargs={"timeout": self.timeout_s},
             )
         raise ModelSpecError(f"no chat model for provider {self.spec.provider!r}")
@@ -112,11 +174,6 @@ class ModelBackend:
             if self._model is None:
                 self._model = self._build()
             return self._model
-
-    def _format_kwargs(self, schema: type[BaseModel]) -> dict[str, Any]:
-        if self.spec.provider == "openai":
-            return {"response_format": openai_response_format(schema)}
-        return {"format": schema.model_json_schema()}
 
     # -- calls ---------------------------------------------------------------------------
 
@@ -136,7 +193,12 @@ class ModelBackend:
         return openai_base_url() if self.spec.provider == "openai" else ollama_host()
 
     def _error(self, exc: BaseException) -> str:
-        text = describe_error(exc, self.timeout_s)
+        if isinstance(exc, wire.CallTimeout):
+            text = f"timeout after {self.timeout_s:g} s"
+        elif isinstance(exc, wire.WireError):
+            text = exc.message
+        else:
+            text = describe_error(exc, self.timeout_s)
         if text.startswith("connection failed"):
             text = f"{text} ({self.endpoint})"
         key = openai_key()
@@ -153,22 +215,67 @@ class ModelBackend:
         stats.prompt_tokens = count_tokens_approximately(sent)
         stats.completion_tokens = count_tokens_approximately([reply])
 
-    def _invoke(
-        self, role: str, messages: list[BaseMessage], **kwargs: Any
-    ) -> tuple[AIMessage | None, CallStats]:
+    # -- structured output on the wire ---------------------------------------------------
+
+    def _request(self, form: str, messages: list[dict[str, str]],
+                 schema: type[BaseModel]) -> tuple[str, dict[str, Any], dict[str, str]]:
+        """URL, body and headers asking for one `schema` object in the given format form."""
+        js = schema.model_json_schema()
+        if self.spec.provider == "openai":
+            key = openai_key()
+            if key is None:
+                raise BackendError(f"{self.name} needs OPENAI_API_KEY in the environment")
+            fmt = openai_response_format(schema)["json_schema"]
+            body = {"model": self.spec.model, "messages": messages, "temperature": 0.0,
+                    "max_tokens": self.max_tokens, "stream": True,
+                    "stream_options": {"include_usage": True},
+                    "response_format": wire.openai_format(form, fmt["name"], fmt["schema"],
+                                                          fmt["strict"])}
+            return (f"{openai_base_url()}/chat/completions", body,
+                    {"Authorization": f"Bearer {key}"})
+        body = {"model": self.spec.model, "messages": messages, "stream": True,
+                "format": js if form == "schema" else "json",
+                "options": {"temperature": 0.0, "num_predict": self.max_tokens}}
+        return f"{ollama_host()}/api/chat", body, {}
+
+    def _send(self, messages: list[dict[str, str]], schema: type[BaseModel],
+              stats: CallStats) -> wire.WireReply:
+        """One structured call; a server that rejects the format form is asked in the next."""
+        openai = self.spec.provider == "openai"
+        forms = wire.OPENAI_FORMS if openai else wire.OLLAMA_FORMS
+        read = wire.read_sse if openai else wire.read_ndjson
+        while True:
+            i = self._form
+            url, body, headers = self._request(forms[i], messages, schema)
+            stats.calls += 1
+            try:
+                return wire.post(url, body, headers, self.timeout_s, read)
+            except wire.WireError as exc:
+                if i + 1 >= len(forms) or not rejects_format(exc):
+                    raise
+                with self._lock:
+                    self._form = max(self._form, i + 1)
+                _warn_once(f"{self.name}@{self.endpoint}:{forms[i]}",
+                           "%s rejected structured output as %s (%s); asking as %s from now on",
+                           self.name, forms[i], exc.message, forms[i + 1])
+
+    def _call(self, role: str, messages: list[BaseMessage],
+              schema: type[BaseModel]) -> tuple[wire.WireReply | None, CallStats]:
         """One model call: the reply, or None with the error in the stats."""
-        stats = CallStats(calls=1)
+        stats = CallStats()
         start = time.perf_counter()
         try:
-            model = self.model()
             sent = self._cross(role, messages)
-            reply = model.invoke(sent, **kwargs)
+            reply = self._send(_wire_messages(sent), schema, stats)
         except Exception as exc:  # a failed call is data for the caller, not a crash
+            stats.calls = max(stats.calls, 1)
             stats.latency_ms = (time.perf_counter() - start) * 1000.0
             stats.error = self._error(exc)
             return None, stats
         stats.latency_ms = (time.perf_counter() - start) * 1000.0
-        self._usage(sent, reply, stats)
+        stats.prompt_tokens = reply.prompt_tokens or sum(len(m["content"]) // 4 for m in
+                                                         _wire_messages(sent))
+        stats.completion_tokens = reply.completion_tokens or len(reply.text) // 4
         return reply, stats
 
     def structured(
@@ -183,24 +290,28 @@ class ModelBackend:
         from langchain_core.messages import AIMessage, HumanMessage
 
         messages = _to_messages(prompt)
-        kwargs = self._format_kwargs(schema)
         total = CallStats()
         for attempt in range(max(0, retries) + 1):
-            reply, stats = self._invoke(role, messages, **kwargs)
+            reply, stats = self._call(role, messages, schema)
             total = total + stats
             if reply is None:
                 return None, total  # transport failures are not retried: the caller falls back
-            refusal = reply.additional_kwargs.get("refusal")
-            text = reply.text
-            obj, problem = (None, f"model refused: {refusal}") if refusal else parse_reply(
-                text, schema, validate)
+            if reply.refusal:
+                obj, problem = None, f"model refused: {wire.one_line(reply.refusal, 200)}"
+            elif reply.cut:
+                obj, problem = None, f"reply longer than {wire.MAX_REPLY_CHARS} characters"
+            else:
+                obj, problem = parse_reply(reply.text, schema, validate)
+                if obj is None and reply.finish == "length":
+                    problem = f"{problem}; the reply hit the {self.max_tokens}-token bound"
             if obj is not None:
                 total.error = None
                 return obj, total
             total.error = problem
             if attempt < retries:
                 total.retried = True
-                messages = [*messages, AIMessage(text),
+                # Only an excerpt goes back: a runaway reply must not grow the next request.
+                messages = [*messages, AIMessage(excerpt(reply.text)),
                             HumanMessage(RETRY_NOTE.format(problem=problem))]
         return None, total
 
@@ -222,8 +333,11 @@ class ModelBackend:
             runnable = model.bind_tools(list(tools)) if tools else model
             sent = self._cross(role, msgs)
             merged = None
+            deadline = start + self.timeout_s
             for chunk in runnable.stream(sent):
                 merged = chunk if merged is None else merged + chunk
+                if time.perf_counter() > deadline:  # the whole turn is bounded, not each read
+                    raise wire.CallTimeout("deadline passed")
                 if on_token is not None and chunk.text:
                     on_token(chunk.text)
             if merged is None:

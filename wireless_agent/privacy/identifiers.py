@@ -67,7 +67,10 @@ def phone_parse(
             number = phonenumbers.parse(stripped, region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(number):
+        # Written with its country code, a number of a possible length is a phone number even
+        # in a range not allocated yet (fictional and new ranges): redact rather than leak.
+        if phonenumbers.is_valid_number(number) or (
+                region is None and phonenumbers.is_possible_number(number)):
             return number
     return None
 

@@ -237,3 +237,26 @@ def test_seeds_that_change_nothing_are_said_to_be_identical(tmp_path: Path) -> N
 
 def test_scenarios_refuses_zero_users() -> None:
     assert "--users 0" in one_line(["scenarios", "--users", "0"])
+
+
+def test_a_sweep_with_every_upper_tier_down_is_refused(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{port}/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    line = one_line(["eval", "--sweep-threshold", "--model", "tiered:offline,openai:gpt-fake",
+                     "--scenario", "north", "--out", str(tmp_path / "s")])
+    assert "nothing to sweep" in line
+    assert not (tmp_path / "s").exists()
+
+
+def test_tier_sweep_labels_its_tiers_scripted_and_writes_into_a_folder(tmp_path: Path) -> None:
+    from evals.tier_sweep import SCRIPTED_SPEC, main
+
+    assert "scripted-edge" in SCRIPTED_SPEC and "scripted-cloud" in SCRIPTED_SPEC
+    main(["--thresholds", "0.97", "--workers", "4", "--out", str(tmp_path / "sweep")])
+    assert (tmp_path / "sweep" / "tier_sweep.png").read_bytes()[:4] == b"\x89PNG"

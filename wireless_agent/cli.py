@@ -285,6 +285,18 @@ def _sweep(cfg: Any, out: Path, timeout_s: float) -> None:
 
     if not cfg.model.startswith("tiered:"):
         fail("--sweep-threshold needs tiers: --model tiered:offline,ollama:MODEL,openai:MODEL")
+    from wireless_agent.models import BackendError, check_backend, parse_spec
+
+    upper = [t for t in guarded(lambda: parse_spec(cfg.model)).tiers if not t.offline]
+    down = []
+    for tier in upper:
+        try:
+            check_backend(str(tier), timeout_s=min(timeout_s, 5.0))
+        except BackendError as exc:
+            down.append(str(exc))
+    if not upper or len(down) == len(upper):
+        fail("nothing to sweep: no tier above the device answers"
+             + (f" ({down[0]})" if down else "") + "; start the model servers and retry")
     from evals.slicing_eval import DEFAULT_USERS
 
     n = max(cfg.users or DEFAULT_USERS)

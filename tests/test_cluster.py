@@ -62,6 +62,13 @@ def model_server() -> Iterator[FakeOpenAIServer]:
         yield server
 
 
+@pytest.fixture
+def model_env(model_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server in this test's environment (the autouse hygiene clears the module's)."""
+    monkeypatch.setenv("OPENAI_BASE_URL", model_server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+
+
 @pytest.fixture(scope="module")
 def model_baseline(model_server: FakeOpenAIServer,
                    tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -88,7 +95,7 @@ def test_a_local_cluster_gives_the_summary_of_one_process(tmp_path: Path) -> Non
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_run_leaves_a_complete_duplicate_free_result(
-        tmp_path: Path, model_server: FakeOpenAIServer, model_baseline: Path) -> None:
+        tmp_path: Path, model_env: None, model_baseline: Path) -> None:
     cluster = open_cluster("local:2", threads=2)
     try:
         made: list[int] = []
@@ -114,7 +121,7 @@ def test_a_worker_killed_mid_run_leaves_a_complete_duplicate_free_result(
 
 @pytest.mark.slow
 def test_resume_with_a_cluster_after_a_killed_driver_completes_exactly(
-        tmp_path: Path, model_server: FakeOpenAIServer, model_baseline: Path) -> None:
+        tmp_path: Path, model_env: None, model_baseline: Path) -> None:
     out = tmp_path / "driver"
     args = [*CLI, "eval", "--scenario", "north", "--methods", "agent,prompt,greedy", "--users",
             "6,12", "--warmup", "1", "--model", "openai:gpt-fake", "--concurrency", "2",

@@ -174,5 +174,62 @@ def bench_concurrency(out: Path, delay_s: float = 0.2, episodes: int = 16, users
     }
 
 
+
+
+def bench_cluster(out: Path, delay_s: float = 0.2, seeds: int = 8, users: int = 5,
+                  threads: int = 1) -> dict:
+    """Wall time of one process against a local 2-worker Dask cluster, like with like.
+
+    Both sides run `threads` episodes at once per process (one process with `threads`
+    threads against two workers of `threads` threads each), on a model grid against a
+    loopback OpenAI-protocol server answering in `delay_s` (scripted answers), and on a
+    small offline grid, where the cluster only adds its start-up and per-worker imports.
+    """
+    from evals.cluster import open_cluster
+    from evals.slicing_eval import EvalConfig, Evaluation
+    from wireless_agent.testing import environ
+    from wireless_agent.testing.openai_server import FakeOpenAIServer
+
+    grids = {
+        "model": EvalConfig(scenarios=["campus"], methods=["prompt", "agent"], users=[users],
+                            seeds=list(range(seeds)), mode="dynamic", model="openai:gpt-fake",
+                            warmup=0, concurrency=threads),
+        "offline": EvalConfig(scenarios=["north"], methods=["agent", "greedy", "optimal"],
+                              users=[3, 6], warmup=2, concurrency=threads),
+    }
+    seconds: dict[str, float] = {}
+    with FakeOpenAIServer(responder=_scripted_answer, delay_s=delay_s) as server, environ(
+            OPENAI_BASE_URL=server.base_url, NO_PROXY="127.0.0.1,localhost",
+            OPENAI_API_KEY="local-bench-placeholder"):  # the fake checks no key
+        for name, cfg in grids.items():
+            start = time.perf_counter()
+            Evaluation(cfg, out / f"{name}-one").run()
+            seconds[f"{name}_one_process_s"] = time.perf_counter() - start
+            start = time.perf_counter()  # cluster start-up counted: a user waits for it too
+            cluster = open_cluster("local:2", threads=threads)
+            try:
+                Evaluation(cfg, out / f"{name}-cluster", cluster=cluster).run()
+            finally:
+                cluster.close()
+            seconds[f"{name}_cluster_2_s"] = time.perf_counter() - start
+    return seconds | {
+        "cluster_speedup_model": seconds["model_one_process_s"] / seconds["model_cluster_2_s"],
+        "cluster_overhead_offline_s": seconds["offline_cluster_2_s"]
+        - seconds["offline_one_process_s"],
+    }
+
+
+def main_cluster() -> None:
+    """`python -m evals.bench cluster [THREADS]`: the cluster figures, one a line."""
+    import sys
+
+    threads = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    with tempfile.TemporaryDirectory() as tmp:
+        for key, value in bench_cluster(Path(tmp), threads=threads).items():
+            print(f"{key:<30} {value:10.2f}")
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main_cluster() if sys.argv[1:2] == ["cluster"] else main()

@@ -62,6 +62,13 @@ def model_server() -> Iterator[FakeOpenAIServer]:
         yield server
 
 
+@pytest.fixture
+def model_env(model_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server in this test's environment (the autouse hygiene clears the module's)."""
+    monkeypatch.setenv("OPENAI_BASE_URL", model_server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+
+
 @pytest.fixture(scope="module")
 def model_baseline(model_server: FakeOpenAIServer,
                    tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -88,7 +95,7 @@ def test_a_local_cluster_gives_the_summary_of_one_process(tmp_path: Path) -> Non
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_run_leaves_a_complete_duplicate_free_result(
-        tmp_path: Path, model_server: FakeOpenAIServer, model_baseline: Path) -> None:
+        tmp_path: Path, model_env: None, model_baseline: Path) -> None:
     cluster = open_cluster("local:2", threads=2)
     try:
         made: list[int] = []
@@ -114,7 +121,7 @@ def test_a_worker_killed_mid_run_leaves_a_complete_duplicate_free_result(
 
 @pytest.mark.slow
 def test_resume_with_a_cluster_after_a_killed_driver_completes_exactly(
-        tmp_path: Path, model_server: FakeOpenAIServer, model_baseline: Path) -> None:
+        tmp_path: Path, model_env: None, model_baseline: Path) -> None:
     out = tmp_path / "driver"
     args = [*CLI, "eval", "--scenario", "north", "--methods", "agent,prompt,greedy", "--users",
             "6,12", "--warmup", "1", "--model", "openai:gpt-fake", "--concurrency", "2",
@@ -140,18 +147,41 @@ def _closed_port() -> int:
         return s.getsockname()[1]  # nothing listens once the socket is closed
 
 
-@pytest.mark.slow
-def test_an_unreachable_scheduler_is_one_line_within_5_s(tmp_path: Path) -> None:
-    address = f"tcp://127.0.0.1:{_closed_port()}"
+@pytest.fixture
+def silent_scheduler() -> Iterator[str]:
+    """An address that accepts TCP connections and never answers (a hung scheduler)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(8)
+        yield f"tcp://127.0.0.1:{s.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("kind", ["refused", pytest.param("silent", marks=pytest.mark.slow)])
+def test_an_unreachable_scheduler_is_one_line_within_5_s(
+        tmp_path: Path, kind: str, request: pytest.FixtureRequest) -> None:
+    if kind == "refused":
+        address = f"tcp://127.0.0.1:{_closed_port()}"
+    else:
+        address = request.getfixturevalue("silent_scheduler")
     t0 = time.monotonic()
-    res = subprocess.run([*CLI, "eval", *OFFLINE, "--out", str(tmp_path / "x"), "--cluster",
-                          address], capture_output=True, text=True, timeout=60)
+    res = CliRunner().invoke(app, ["eval", *OFFLINE, "--out", str(tmp_path / "x"),
+                                   "--cluster", address])
     seconds = time.monotonic() - t0
     err = [x for x in res.stderr.splitlines() if x.strip()]
-    assert res.returncode == 2 and len(err) == 1, res.stderr
-    assert f"no Dask scheduler answers at {address}" in err[0]
+    assert res.exit_code == 2 and len(err) == 1 and err[0].startswith("error:"), res.stderr
+    assert address in err[0] and "Traceback" not in res.stdout + res.stderr
     assert seconds <= 5.0
     assert not (tmp_path / "x").exists(), "nothing is written before the cluster answers"
+
+
+@pytest.mark.slow
+def test_an_unreachable_scheduler_is_one_line_from_the_command(tmp_path: Path) -> None:
+    address = f"tcp://127.0.0.1:{_closed_port()}"
+    res = subprocess.run([*CLI, "eval", *OFFLINE, "--out", str(tmp_path / "x"), "--cluster",
+                          address], capture_output=True, text=True, timeout=60)
+    err = [x for x in res.stderr.splitlines() if x.strip()]
+    assert res.returncode == 2 and len(err) == 1, res.stderr
+    assert f"no Dask scheduler answers at {address} (Connection refused)" in err[0]
 
 
 @pytest.mark.parametrize(("spec", "needle"), [

@@ -53,6 +53,7 @@ def test_generated_cases_are_deterministic_and_valid() -> None:
     assert "{" not in filled
 
 
+@pytest.mark.slow
 def test_bench_small_set_zero_leakage_on_and_leaks_off(tmp_path) -> None:
     extra = tmp_path / "extra.jsonl"
     extra.write_text(

@@ -75,28 +75,29 @@ def ordered(names: Iterable[str], order: tuple[str, ...] = METHOD_ORDER) -> list
     return [n for n in order if n in seen] + [n for n in seen if n not in order]
 
 
-def series(summary: list[dict[str, Any]], scenario: str, column: str
-           ) -> dict[str, dict[int, float]]:
-    """Per method, N -> the seed mean of `column` in one scenario (blank cells left out)."""
+def _per_seed(summary: list[dict[str, Any]], scenario: str, column: str
+              ) -> dict[str, dict[int, list[float]]]:
+    """Per method, N -> the seeds' values of `column` in one scenario (blank cells left out)."""
     acc: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for row in summary:
         value = num(row.get(column))
         if row["scenario"] == scenario and value is not None:
             acc[row["method"]][int(row["users"])].append(value)
+    return acc
+
+
+def series(summary: list[dict[str, Any]], scenario: str, column: str
+           ) -> dict[str, dict[int, float]]:
+    """Per method, N -> the seed mean of `column` in one scenario (blank cells left out)."""
     return {m: {n: sum(v) / len(v) for n, v in sorted(by_n.items())}
-            for m, by_n in acc.items()}
+            for m, by_n in _per_seed(summary, scenario, column).items()}
 
 
 def series_ci(summary: list[dict[str, Any]], scenario: str, column: str
               ) -> dict[str, dict[int, float]]:
     """Per method, N -> the 95 % CI half-width of `column` over seeds (only where >= 2)."""
-    acc: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for row in summary:
-        value = num(row.get(column))
-        if row["scenario"] == scenario and value is not None:
-            acc[row["method"]][int(row["users"])].append(value)
     return {m: {n: ci for n, v in sorted(by_n.items()) if (ci := ci95(v)) is not None}
-            for m, by_n in acc.items()}
+            for m, by_n in _per_seed(summary, scenario, column).items()}
 
 
 def published_series(published: dict[str, Any], key: str, scenario: str

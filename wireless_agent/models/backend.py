@@ -45,13 +45,13 @@ _WARNED: set[str] = set()
 _WARNED_LOCK = threading.Lock()
 
 
-def _warn_once(key: str, message: str, *args: object) -> None:
-    """Log a warning the first time `key` is seen in this process."""
+def warn_once(logger: logging.Logger, key: str, message: str, *args: object) -> None:
+    """Log a warning on `logger` the first time `key` is seen in this process."""
     with _WARNED_LOCK:
         if key in _WARNED:
             return
         _WARNED.add(key)
-    log.warning(message, *args)
+    logger.warning(message, *args)
 
 
 def max_tokens_from_env() -> int:
@@ -255,7 +255,7 @@ class ModelBackend:
                     raise
                 with self._lock:
                     self._form = max(self._form, i + 1)
-                _warn_once(f"{self.name}@{self.endpoint}:{forms[i]}",
+                warn_once(log, f"{self.name}@{self.endpoint}:{forms[i]}",
                            "%s rejected structured output as %s (%s); asking as %s from now on",
                            self.name, forms[i], exc.message, forms[i + 1])
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError, create_model
 
 from wireless_agent import boundary
-from wireless_agent.models.backend import ModelBackend, Prompt
+from wireless_agent.models.backend import ModelBackend, Prompt, warn_once
 from wireless_agent.models.errors import BackendError
 from wireless_agent.models.parsing import Validator
 from wireless_agent.models.schemas import IntentDecision
@@ -47,8 +47,6 @@ _OUTAGE = re.compile(
 _REQUEST_FAULT = re.compile(r"valid|schema|response_format|format|parse|unsupported|expected",
                             re.IGNORECASE)
 
-_WARNED: set[str] = set()
-_WARNED_LOCK = threading.Lock()
 
 
 class TieredDecision(IntentDecision):
@@ -99,15 +97,6 @@ def parse_thresholds(text: str) -> list[float]:
             f"tier thresholds {text!r}: write comma-separated numbers such as 0.97,0.8"
         ) from None
     return values
-
-
-def _warn_once(key: str, message: str, *args: object) -> None:
-    """Log a warning the first time `key` is seen in this process."""
-    with _WARNED_LOCK:
-        if key in _WARNED:
-            return
-        _WARNED.add(key)
-    log.warning(message, *args)
 
 
 @dataclass
@@ -240,7 +229,7 @@ class TieredBackend(ModelBackend):
             if outage:
                 tier.down_until = self._clock() + self.cooldown_s
         if outage:
-            _warn_once(tier.key, "model tier %s is unavailable (%s); skipping it for %g s at a "
+            warn_once(log, tier.key, "model tier %s is unavailable (%s); skipping it for %g s at a "
                        "time and asking the next tier", tier.name, error, self.cooldown_s)
 
     def _account(self, tier: _Tier, stats: CallStats) -> None:

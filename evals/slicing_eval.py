@@ -28,6 +28,7 @@ from evals.results import (
     prepare_dir,
     write_csv,
 )
+from wireless_agent.limits import MAX_REQUEST_CHARS
 
 ALL_METHODS = ("agent", "prompt", "rule", "optimal", "greedy")
 MODEL_METHODS = ("prompt",)  # methods that cannot run without a model backend
@@ -161,7 +162,11 @@ def plan_units(cfg: EvalConfig, methods: list[str]) -> tuple[list[Unit], list[st
                 notes.append(f"{spec}: the file has {size} users; N clipped to {size}")
                 users = sorted({min(n, size) for n in users})
         for seed in seeds:
-            _scenario(spec, seed, users[-1])  # raises ScenarioError if too small
+            scn = _scenario(spec, seed, users[-1])  # raises ScenarioError if too small
+            if seed == seeds[0] and (cut := scn.meta.get("cut_requests")):
+                notes.append(f"{spec}: {len(cut)} request(s) longer than {MAX_REQUEST_CHARS} "
+                             f"characters cut to their first {MAX_REQUEST_CHARS} (rows "
+                             f"{', '.join(map(str, cut[:10]))}{' ...' if len(cut) > 10 else ''})")
             # A drawn campus is one scenario over seeds (its seeds are averaged together).
             name = spec if spec == "campus" else _scenario(spec, seed, 1).name
             # Each N is its own episode: an online method told the episode is N users long

@@ -15,6 +15,7 @@ from wireless_agent.chat.commands import run_command
 from wireless_agent.chat.network import NetworkFull
 from wireless_agent.chat.questions import Route, answer_offline, route
 from wireless_agent.chat.session import ChatOptions, ChatSession, is_outage
+from wireless_agent.limits import cap_request, cut_note
 
 PROMPT = "[bold cyan]>[/] "
 
@@ -68,6 +69,9 @@ def _request(session: ChatSession, console: Console, line: str) -> None:
 
 def handle(line: str, session: ChatSession, console: Console) -> bool:
     """One line of input; False when the chat should end."""
+    line, cut = cap_request(line)
+    if cut:  # before any prompt, the privacy filter included, sees the line
+        render.note(console, cut_note("that line was too long", cut))
     if line.startswith("/"):
         return run_command(line, session, console)
     r = route(line)

@@ -29,6 +29,7 @@ from evals.results import (
     write_csv,
 )
 from wireless_agent.limits import MAX_REQUEST_CHARS
+from wireless_agent.models.listing import scripted_label, scripted_tiers
 
 ALL_METHODS = ("agent", "prompt", "rule", "optimal", "greedy")
 MODEL_METHODS = ("prompt",)  # methods that cannot run without a model backend
@@ -322,7 +323,14 @@ class Evaluation:
         self.methods, self.notes = cfg.resolved_methods()
         self.units, plan_notes = plan_units(cfg, self.methods)
         self.notes += plan_notes
-        manifest = {**cfg.identity(), "provenance": provenance or {}}
+        # A scripted loopback fake must never pass for a real model in any table or file.
+        self.scripted = scripted_tiers(cfg.model) if cfg.model != "offline" else []
+        self.model_label = scripted_label(cfg.model, self.scripted)
+        if self.scripted:
+            self.notes.append(f"{', '.join(self.scripted)}: answered by a scripted fake server, "
+                              "not a real model; every result names it scripted")
+        manifest = {**cfg.identity(),
+                    "provenance": {**(provenance or {}), "scripted": self.scripted}}
         prepare_dir(self.out, manifest, resume)
         self._lock: AbstractContextManager[None] | None = exclusive(self.out)
         self._lock.__enter__()  # held until close(): a second run on this folder is refused
@@ -410,6 +418,8 @@ class Evaluation:
     def summary(self) -> list[dict[str, Any]]:
         """Summary rows of every finished unit, in grid order; written to summary.csv."""
         rows = [r for u in self.units if u.key in self.done for r in self.done[u.key]["rows"]]
+        if self.scripted:
+            rows = [{**r, "model": self.model_label} if r.get("model") else r for r in rows]
         write_csv(self.out / SUMMARY, with_seed_stats(rows), SUMMARY_COLUMNS)
         return rows
 

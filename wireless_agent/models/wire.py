@@ -100,8 +100,8 @@ def _lines(client: httpx.Client, url: str, body: dict[str, Any], headers: dict[s
     with client.stream("POST", url, json=body, headers=headers, timeout=timeout) as resp:
         if resp.status_code != 200:
             raw = b""
-            for chunk in resp.iter_bytes():
-                raw += chunk
+            for piece in resp.iter_bytes():
+                raw += piece
                 if len(raw) > 4 * MAX_ERROR_CHARS or time.monotonic() > deadline:
                     break
             raise WireError(f"HTTP {resp.status_code}: {_error_text(raw)}", resp.status_code,

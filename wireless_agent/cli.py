@@ -245,7 +245,8 @@ def eval_(
         from evals.cluster import open_cluster
 
         threads = cfg.concurrency or (8 if cfg.model != "offline" else 1)
-        pool = guarded(lambda: open_cluster(cluster, threads))
+        agent = "agent" in cfg.resolved_methods()[0]
+        pool = guarded(lambda: open_cluster(cluster, threads, agent=agent))
         ctx.call_on_close(pool.close)
     evaluation = guarded(lambda: Evaluation(cfg, out, resume=resume, provenance=provenance(),
                                             cluster=pool))

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from baselines.base import Decision, make_action
+from env.policy import Decision, make_action
 from env.scenarios import User
 from env.slices import SLICES, SliceSpec
 from env.slicing_env import LABEL_INDEX, SlicingEnv

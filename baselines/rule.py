@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-from baselines.base import Decision, make_action
 from baselines.optimal import episode_per_mhz, fit_capacity, min_bandwidth
+from env.policy import Decision, make_action
 from env.scenarios import User
 from env.slices import SLICES, SliceSpec
 from env.slicing_env import LABEL_INDEX, SlicingEnv

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from env.scenarios import Scenario, User
+from env.population import Scenario, User
 
 
 class Arrival(NamedTuple):

@@ -19,7 +19,7 @@ from env.channel import (
     snr_to_cqi,
 )
 from env.geometry import Building, Point, is_outdoors, line_of_sight, random_buildings
-from env.scenarios import DATA_DIR, Scenario, User
+from env.population import DATA_DIR, Scenario, User
 
 REQUESTS_CSV = DATA_DIR / "campus_requests.csv"
 CSV_COLUMNS = ("RX_ID", "X", "Y", "Z", "SNR_dB", "RX_Power_dBm", "CQI", "LOS", "User_Request",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -60,7 +61,7 @@ class ThreeGPPRate(_TableRate):
         super().__init__(list(CQI_TABLE_38214))
 
 
-RATE_MODELS: dict[str, type[_TableRate]] = {"paper": PaperRate, "3gpp": ThreeGPPRate}
+RATE_MODELS: dict[str, Callable[[], _TableRate]] = {"paper": PaperRate, "3gpp": ThreeGPPRate}
 
 
 def get_rate_model(name: str = "paper") -> _TableRate:

@@ -122,6 +122,9 @@ class SlicingEnv(gym.Env):
         mode: str = "paper",
         render_mode: str | None = None,
     ) -> None:
+        if users is not None and users < 1:
+            raise ScenarioError(f"users={users}: an episode needs at least 1 user; give users "
+                                "of 1 or more (or None for the scenario's episode)")
         if isinstance(scenario, Scenario):
             self.scenario = scenario
         elif mode == "dynamic":  # users are drawn from everyone the place holds
@@ -138,6 +141,9 @@ class SlicingEnv(gym.Env):
         self.mode = mode
         self.render_mode = render_mode
         length = len(self.scenario) if users is None else users
+        if length < 1:
+            raise ScenarioError(f"scenario {self.scenario.name} has no users; an episode needs "
+                                "at least 1 (check the file's rows)")
         self.length = length
         self.action_space = spaces.Dict({
             "intent": spaces.Discrete(3),
@@ -236,8 +242,12 @@ class SlicingEnv(gym.Env):
         """Start a new episode; `seed` fixes the dynamic mode's arrivals."""
         super().reset(seed=seed)
         self._reset_state(self.arrivals.schedule(self.scenario, self.length, self.np_random))
-        info = self.metrics()
-        info.update(uid=self.current.user.uid, time=self.current.time)
+        first = self.current
+        if first is None:  # __init__ refuses empty episodes; an arrival model returned none
+            raise ScenarioError(f"scenario {self.scenario.name}: the {self.mode} arrivals "
+                                "scheduled no user; use another scenario or mode")
+        info: dict[str, Any] = self.metrics()
+        info.update(uid=first.user.uid, time=first.time)
         return self._obs(), info
 
     def step(self, action: dict[str, Any]) -> tuple[dict, float, bool, bool, dict[str, Any]]:
@@ -296,7 +306,8 @@ class SlicingEnv(gym.Env):
         # The user's allocation is reported as admitted; who leaves before the next arrival
         # (possibly this user) is applied after, and counted in `departed_now`.
         departed_now = self._depart_until(nxt.time) if nxt is not None else 0
-        info = tally.metrics(self.admitted, self.rejected, self.classified, self.correct)
+        info: dict[str, Any] = tally.metrics(self.admitted, self.rejected, self.classified,
+                                             self.correct)
         reward = ((info["throughput_mbps"] - before_tp) / 100.0
                   - (tally.violations - before_viol))
         info |= {

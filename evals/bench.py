@@ -12,8 +12,8 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
-from baselines.base import make_action
 from baselines.optimal import OBJECTIVES, episode_per_mhz, plan_offline
+from env.policy import make_action
 from env.slicing_env import SlicingEnv
 
 TARGET_SINGLE_STEPS_PER_S = 50_000

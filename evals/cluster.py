@@ -110,6 +110,11 @@ class Cluster:
         if self._local is not None:
             self._local.close()
 
+    def run(self, evaluation: Any, todo: list[Unit], decisions: Any, units: Any,
+            on_decision: Callable[[], None] | None) -> dict[str, int]:
+        """Run `todo` of `evaluation` on the workers (`run_on_cluster`); decisions per worker."""
+        return run_on_cluster(self, evaluation, todo, decisions, units, on_decision)
+
 
 def open_cluster(spec: str, threads: int) -> Cluster:
     """Start `local[:N]` (N processes of `threads` threads on 127.0.0.1) or join a scheduler."""

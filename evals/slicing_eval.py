@@ -10,11 +10,18 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from env.scenarios import PAPER_SCENARIOS, Scenario, ScenarioError, load_population, load_scenario
+from env.scenarios import (
+    PAPER_SCENARIOS,
+    Scenario,
+    ScenarioError,
+    load_population,
+    load_scenario,
+    resolve_scenario,
+)
 from env.slicing_env import SlicingEnv
 from evals.results import (
     DECISIONS,
@@ -134,14 +141,12 @@ class Unit:
 
 
 def _scenario(spec: str, seed: int, users: int | None) -> Scenario:
-    if spec == "campus":
-        spec = f"campus:{seed}"
-    return load_scenario(spec, users=users)
+    return load_scenario(spec, users=users, seed=seed)
 
 
 def seed_sensitive(spec: str, mode: str) -> bool:
     """Whether the seed changes a scenario's episodes (dynamic arrivals or a drawn campus)."""
-    return mode == "dynamic" or spec == "campus"
+    return mode == "dynamic" or resolve_scenario(spec).drawn
 
 
 def plan_units(cfg: EvalConfig, methods: list[str]) -> tuple[list[Unit], list[str]]:
@@ -156,14 +161,15 @@ def plan_units(cfg: EvalConfig, methods: list[str]) -> tuple[list[Unit], list[st
                          f"ran seed {seeds[0]} only (use --mode dynamic to vary arrivals)")
             seeds = seeds[:1]
         if cfg.users is None:  # the default grid fits itself to a short file, saying so
-            size = len(_scenario(spec, seeds[0], None).users) if spec.endswith(".csv") else None
+            size = (len(_scenario(spec, seeds[0], None).users)
+                    if resolve_scenario(spec).kind == "file" else None)
             if size is not None and size < users[-1]:
                 notes.append(f"{spec}: the file has {size} users; N clipped to {size}")
                 users = sorted({min(n, size) for n in users})
         for seed in seeds:
             _scenario(spec, seed, users[-1])  # raises ScenarioError if too small
             # A drawn campus is one scenario over seeds (its seeds are averaged together).
-            name = spec if spec == "campus" else _scenario(spec, seed, 1).name
+            name = spec if resolve_scenario(spec).drawn else _scenario(spec, seed, 1).name
             # Each N is its own episode: an online method told the episode is N users long
             # plans for N, so a prefix of a longer episode is not an N-user run.
             units += [Unit(name, method, seed, n, (n,)) for method in methods for n in users]
@@ -304,11 +310,20 @@ class UnitRunner:
         return rows
 
 
+class GridPool(Protocol):
+    """Runs units elsewhere (a Dask cluster, `evals.cluster.Cluster`); decisions per worker."""
+
+    def run(self, evaluation: Any, todo: list[Unit], decisions: Any, units: Any,
+            on_decision: Callable[[], None] | None) -> dict[str, int]:
+        """Run `todo`, writing its decisions and units as they come."""
+        ...
+
+
 class Evaluation:
     """Runs a grid into a results folder, appending as it goes and resuming what is there."""
 
     def __init__(self, cfg: EvalConfig, out: Path, resume: bool = False,
-                 provenance: dict[str, Any] | None = None, cluster: Any = None) -> None:
+                 provenance: dict[str, Any] | None = None, cluster: GridPool | None = None) -> None:
         cfg.validate()
         self.cfg = cfg
         self.cluster = cluster  # an evals.cluster.Cluster: units run on its Dask workers
@@ -359,10 +374,7 @@ class Evaluation:
             units = JsonlWriter(self.out / UNITS)
             try:
                 if self.cluster is not None:  # the grid on Dask workers: evals/cluster.py
-                    from evals.cluster import run_on_cluster
-
-                    self.by_worker = run_on_cluster(self.cluster, self, todo, decisions, units,
-                                                    on_decision)
+                    self.by_worker = self.cluster.run(self, todo, decisions, units, on_decision)
                     todo = []  # every unit ran there
                 self.runner.prepare(todo)
                 workers = self.cfg.concurrency or (8 if self.cfg.model != "offline" else 1)
@@ -439,9 +451,7 @@ def _lost_memory(exc: BaseException) -> bool:
 def _spec_of(scenario_name: str, cfg: EvalConfig) -> str:
     """The scenario spec in the config that produced a scenario name."""
     for spec in cfg.scenarios:
-        if spec == scenario_name or Path(spec).stem == scenario_name:
-            return spec
-        if spec == "campus" and scenario_name.startswith("campus"):
+        if resolve_scenario(spec).produces(scenario_name):
             return spec
     return scenario_name
 

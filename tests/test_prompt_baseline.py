@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from baselines.base import Decision
 from baselines.prompt import PromptBaseline
 from env import SlicingEnv
+from env.policy import Decision
 from wireless_agent import boundary
 from wireless_agent.testing import Reply
 from wireless_agent.testing.ollama_server import FakeOllamaServer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from baselines.base import Decision
+from env.policy import Decision
 from env.slicing_env import SlicingEnv
 from wireless_agent.config import AgentConfig
 from wireless_agent.context import AgentContext

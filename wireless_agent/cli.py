@@ -3,59 +3,21 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 # Keep LangSmith quiet unless a user turns it on, before anything imports langchain.
 os.environ.setdefault("LANGSMITH_TRACING", "false")
 
+from wireless_agent.terminal import console, err_console, fail, guarded, user_errors
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="An LLM agent for wireless network slicing, its baselines and benchmarks.")
-# Piped output keeps whole table rows: a file has no terminal width to fit.
-console = Console(width=None if sys.stdout.isatty() else 200)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
-T = TypeVar("T")
-
-
-def fail(message: str) -> None:
-    """Print one line naming what is wrong and exit with status 2."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def user_errors() -> tuple[type[BaseException], ...]:
-    """Exception types that mean bad input, reported as one line instead of a traceback."""
-    from env.scenarios import ScenarioError
-    from evals.results import ResultsError
-    from evals.slicing_eval import EvalError
-    from wireless_agent.chat.store import SessionStoreError
-    from wireless_agent.memory.store import MemoryStoreError
-
-    kinds: list[type[BaseException]] = [ScenarioError, EvalError, ResultsError, MemoryStoreError,
-                                        SessionStoreError]
-    try:
-        from wireless_agent.models import BackendError, ModelSpecError
-
-        kinds += [BackendError, ModelSpecError]
-    except ImportError:
-        pass
-    return tuple(kinds)
-
-
-def guarded(fn: Callable[[], T]) -> T:
-    """Run `fn`, turning user errors into one clear line."""
-    try:
-        return fn()
-    except user_errors() as exc:
-        fail(str(exc))
-        raise  # unreachable: fail exits
+__all__ = ["app", "console", "err_console", "fail", "guarded", "main", "user_errors"]
 
 
 def split(value: str, what: str) -> list[str]:

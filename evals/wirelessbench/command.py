@@ -59,8 +59,8 @@ def wirelessbench(
     from evals.wirelessbench.agent import RAY_TRACING_MODES
     from evals.wirelessbench.data import WirelessBenchError, check_task
     from evals.wirelessbench.runner import FIGURE, RunConfig, WirelessBenchRun
-    from wireless_agent.cli import console, fail, guarded
     from wireless_agent.radio import RayTracingError
+    from wireless_agent.terminal import console, fail, guarded
 
     if task is None:
         fail("--task is missing; give --task wcns or --task wcmsa")

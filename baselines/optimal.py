@@ -163,7 +163,7 @@ class OptimalBaseline:
     def act(self, env: SlicingEnv, obs: dict[str, Any]) -> Decision:
         """Admit the arriving user with its planned bandwidth, or decline it."""
         i = env.t
-        intent = LABEL_INDEX[env.current.user.label]
+        label = env.arriving.label
         bw = float(self.plan[i])
-        return Decision(make_action(env, intent, bw > 0, bw),
-                        {"intent": env.current.user.label, "bandwidth": bw})
+        return Decision(make_action(env, LABEL_INDEX[label], bw > 0, bw),
+                        {"intent": label, "bandwidth": bw})

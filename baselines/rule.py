@@ -136,7 +136,7 @@ class RuleBaseline:
 
     def act(self, env: SlicingEnv, obs: dict[str, Any]) -> Decision:
         """Admit the arriving user into its true slice with its planned bandwidth."""
-        user = env.current.user
+        user = env.arriving
         bw = float(self.plan[env.t])
         return Decision(
             make_action(env, LABEL_INDEX[user.label], True, bw),

@@ -190,6 +190,14 @@ class SlicingEnv(gym.Env):
         """The arrival waiting for a decision, or None when the episode is over."""
         return self.schedule[self.t] if self.t < len(self.schedule) else None
 
+    @property
+    def arriving(self) -> User:
+        """The user waiting for a decision; RuntimeError when the episode is over."""
+        now = self.current
+        if now is None:
+            raise RuntimeError("the episode is over; call reset()")
+        return now.user
+
     def _obs(self) -> dict[str, Any]:
         t = self.t
         user = self.schedule[t].user if t < len(self.schedule) else None

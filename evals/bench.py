@@ -40,7 +40,9 @@ def bench_vector(num_envs: int = 64, batches: int = 300, scenario: str = "center
     """Env steps per second (summed over sub-envs) of a gymnasium SyncVectorEnv."""
     envs = gym.vector.SyncVectorEnv([partial(SlicingEnv, scenario) for _ in range(num_envs)])
     envs.reset(seed=0)
-    length = envs.envs[0].unwrapped.length
+    first = envs.envs[0].unwrapped
+    assert isinstance(first, SlicingEnv)
+    length = first.length
     action = {
         "intent": np.full(num_envs, 2, dtype=np.int64),
         "admit": np.ones(num_envs, dtype=np.int64),

@@ -11,18 +11,11 @@ from env.policy import Decision, make_action
 from env.scenarios import User
 from env.slices import SLICES, SliceSpec
 from env.slicing_env import LABEL_INDEX, SlicingEnv
+from wireless_agent.planner import min_bandwidth
 
 OBJECTIVES = ("users-then-throughput", "throughput")
 # Keeps the lexicographic second solve from losing a user to HiGHS's feasibility tolerance.
 _COUNT_SLACK = 1e-6
-
-
-def min_bandwidth(per_mhz: np.ndarray, spec: SliceSpec) -> np.ndarray:
-    """Smallest MHz at which each user meets both the slice's bandwidth and rate minimum."""
-    per_mhz = np.asarray(per_mhz, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        need = np.where(per_mhz > 0, spec.rate_min_mbps / per_mhz, np.inf)
-    return np.maximum(spec.bw_min_mhz, need)
 
 
 def _solve(
@@ -74,7 +67,7 @@ def solve_slice(
     n = len(s)
     if n == 0:
         return np.zeros(0, dtype=bool), np.zeros(0)
-    lo = min_bandwidth(s, spec)
+    lo = np.asarray(min_bandwidth(spec, s), dtype=np.float64)
     if integer:
         lo = np.ceil(lo - 1e-9)
     servable = lo <= spec.bw_max_mhz

@@ -11,10 +11,8 @@ from typing import Any
 from env.slices import BY_INDEX
 from wireless_agent.chat.network import DEFAULT_SLOTS, ChatNetwork, parse_arrival
 from wireless_agent.chat.store import SessionStore
+from wireless_agent.models.errors import is_outage
 from wireless_agent.privacy.names import redact_names
-
-# Errors that mean the model server is gone rather than that one answer was bad.
-_OUTAGE = ("connection failed", "timeout", "HTTP 5", "HTTP 404", "HTTP 401", "HTTP 403")
 
 
 @dataclass
@@ -29,11 +27,6 @@ class ChatOptions:
     slots: int = DEFAULT_SLOTS
     privacy: bool = True
     timeout_s: float = 30.0
-
-
-def is_outage(error: str | None) -> bool:
-    """Whether a model error says the server cannot be used (so the chat goes offline)."""
-    return bool(error) and str(error).startswith(_OUTAGE)
 
 
 def session_folder(options: ChatOptions) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -61,6 +61,7 @@ class ThreeGPPRate(_TableRate):
         super().__init__(list(CQI_TABLE_38214))
 
 
+RateModelName = Literal["paper", "3gpp"]
 RATE_MODELS: dict[str, Callable[[], _TableRate]] = {"paper": PaperRate, "3gpp": ThreeGPPRate}
 
 

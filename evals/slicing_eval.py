@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from env.arrivals import ArrivalMode
+from env.rates import RateModelName
 from env.scenarios import (
     PAPER_SCENARIOS,
     Scenario,
@@ -35,13 +37,12 @@ from evals.results import (
     prepare_dir,
     write_csv,
 )
+from wireless_agent.config import default_model, default_timeout, parse_mode, parse_rate_model
 
 ALL_METHODS = ("agent", "prompt", "rule", "optimal", "greedy")
 MODEL_METHODS = ("prompt",)  # methods that cannot run without a model backend
 DEFAULT_USERS = (1, 5, 10, 15, 20, 25, 30)
 WARMUP_SEED = 10_000  # past episodes never share a seed with scored ones
-RATE_MODELS = ("paper", "3gpp")
-MODES = ("paper", "dynamic")
 
 
 class EvalError(ValueError):
@@ -56,13 +57,13 @@ class EvalConfig:
     methods: list[str] | None = None  # None: every method the backend can run
     users: list[int] | None = None  # None: DEFAULT_USERS, clipped to short scenario files
     seeds: list[int] = field(default_factory=lambda: [0])
-    model: str = "offline"
-    rate_model: str = "paper"
-    mode: str = "paper"
+    model: str = field(default_factory=default_model)
+    rate_model: RateModelName = "paper"
+    mode: ArrivalMode = "paper"
     warmup: int = 10
     privacy: bool = True
     concurrency: int | None = None
-    timeout_s: float = 30.0
+    timeout_s: float = field(default_factory=default_timeout)
 
     def validate(self) -> None:
         """Refuse, in one line, arguments no run can use (before anything is written)."""
@@ -74,10 +75,8 @@ class EvalConfig:
             raise EvalError("--users needs positive whole numbers, e.g. 1,5,10,30")
         if not self.seeds or min(self.seeds) < 0:
             raise EvalError("--seeds needs whole numbers from 0, e.g. 0,1,2 or 0-4")
-        if self.rate_model not in RATE_MODELS:
-            raise EvalError(f"--rate-model {self.rate_model!r} is unknown; use paper or 3gpp")
-        if self.mode not in MODES:
-            raise EvalError(f"--mode {self.mode!r} is unknown; use paper or dynamic")
+        self.rate_model = parse_rate_model(self.rate_model)  # also a stored run's, on resume
+        self.mode = parse_mode(self.mode)
         if self.warmup < 0:
             raise EvalError(f"--warmup {self.warmup} is negative; give 0 (no past episodes) "
                             "or more")

@@ -140,8 +140,9 @@ def eval_(
                                               "to a shorter file].")] = None,
     seeds: Annotated[str, typer.Option(help="Seeds, e.g. 0,1,2 or 0-4 (they vary dynamic mode "
                                        "and campus scenarios).")] = "0",
-    model: Annotated[str, typer.Option("--model", "-m", help="offline, ollama:MODEL, "
-                                       "openai:MODEL or tiered:A,B.")] = "offline",
+    model: Annotated[str | None, typer.Option("--model", "-m", help="offline, ollama:MODEL, "
+                                              "openai:MODEL or tiered:A,B [default: "
+                                              "$WIRELESS_AGENT_MODEL, else offline].")] = None,
     out: Annotated[Path | None, typer.Option(help="Results folder (default: "
                                              "results/eval-TIMESTAMP).")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out with its stored "
@@ -154,8 +155,9 @@ def eval_(
     warmup: Annotated[int, typer.Option(help="Past episodes the agent's memory holds per "
                                         "scenario before it is scored.")] = 10,
     privacy: Annotated[bool, typer.Option(help="Privacy filter in the agent graph.")] = True,
-    timeout: Annotated[float, typer.Option(help="Seconds per model call, all included.")]
-    = 30.0,
+    timeout: Annotated[float | None, typer.Option(help="Seconds per model call, all included "
+                                                  "[default: $WIRELESS_AGENT_TIMEOUT, else "
+                                                  "30].")] = None,
     plots: Annotated[bool, typer.Option(help="Write report.md and figures.")] = True,
     sweep_threshold: Annotated[bool, typer.Option(help="With --model tiered:..., trace intent "
                                                   "accuracy against the share escalated over "
@@ -171,14 +173,18 @@ def eval_(
 
     from evals.provenance import provenance
     from evals.slicing_eval import EvalConfig, Evaluation
+    from wireless_agent import config
 
     cfg = EvalConfig(
         scenarios=split(scenario, "scenario"),
         methods=split(methods, "methods") if methods is not None else None,
         users=split_ints(users, "users") if users is not None else None,
-        seeds=split_ints(seeds, "seeds", example="0,1,2 or 0-4"), model=model,
-        rate_model=rate_model, mode=mode, warmup=warmup, privacy=privacy,
-        concurrency=concurrency, timeout_s=timeout,
+        seeds=split_ints(seeds, "seeds", example="0,1,2 or 0-4"),
+        model=model if model is not None else config.default_model(),
+        rate_model=guarded(lambda: config.parse_rate_model(rate_model)),
+        mode=guarded(lambda: config.parse_mode(mode)), warmup=warmup, privacy=privacy,
+        concurrency=concurrency,
+        timeout_s=timeout if timeout is not None else guarded(config.default_timeout),
     )
     if resume and out is None:
         fail("--resume needs --out, the folder of the run to continue")
@@ -354,8 +360,9 @@ def chat(
     scenario: Annotated[str, typer.Option("--scenario", "-s", help="center, north, south, "
                                           "campus[:SEED] or a CSV path: lends each typed "
                                           "request a channel.")] = "center",
-    model: Annotated[str, typer.Option("--model", "-m", help="offline, ollama:MODEL or "
-                                       "openai:MODEL.")] = "offline",
+    model: Annotated[str | None, typer.Option("--model", "-m", help="offline, ollama:MODEL or "
+                                              "openai:MODEL [default: $WIRELESS_AGENT_MODEL, "
+                                              "else offline].")] = None,
     memory: Annotated[Path | None, typer.Option(help="Chroma memory folder (default: an "
                                                 "ephemeral memory).")] = None,
     session: Annotated[str | None, typer.Option(help="Keep the conversation and network "
@@ -365,13 +372,17 @@ def chat(
     users: Annotated[int, typer.Option("--users", "-n", help="Arrivals the network has room "
                                        "for.")] = 100,
     privacy: Annotated[bool, typer.Option(help="Privacy filter in the agent graph.")] = True,
-    timeout: Annotated[float, typer.Option(help="Seconds per model call.")] = 30.0,
+    timeout: Annotated[float | None, typer.Option(help="Seconds per model call [default: "
+                                                  "$WIRELESS_AGENT_TIMEOUT, else 30].")] = None,
 ) -> None:
     """Talk to the agent on a live network: subscriber requests, operator questions, /help."""
+    from wireless_agent import config
     from wireless_agent.chat import ChatOptions, run_chat
 
-    guarded(lambda: run_chat(ChatOptions(scenario, model, memory, session, session_dir, users,
-                                         privacy, timeout)))
+    chosen = model if model is not None else config.default_model()
+    seconds = timeout if timeout is not None else guarded(config.default_timeout)
+    guarded(lambda: run_chat(ChatOptions(scenario, chosen, memory, session, session_dir, users,
+                                         privacy, seconds)))
 
 
 # -- privacy-bench ----------------------------------------------------------------------------

@@ -27,10 +27,11 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from evals.results import ResultsError
     from evals.slicing_eval import EvalError
     from wireless_agent.chat.store import SessionStoreError
+    from wireless_agent.config import ConfigError
     from wireless_agent.memory.store import MemoryStoreError
 
     kinds: list[type[BaseException]] = [ScenarioError, EvalError, ResultsError, MemoryStoreError,
-                                        SessionStoreError]
+                                        SessionStoreError, ConfigError]
     try:
         from wireless_agent.models import BackendError, ModelSpecError
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from env.slices import BY_INDEX
+from wireless_agent import config
 from wireless_agent.chat.network import DEFAULT_SLOTS, ChatNetwork, parse_arrival
 from wireless_agent.chat.store import SessionStore
 from wireless_agent.models.errors import is_outage
@@ -20,13 +20,13 @@ class ChatOptions:
     """How a chat starts: scenario, model, where memory and sessions live."""
 
     scenario: str = "center"
-    model: str = "offline"
+    model: str = field(default_factory=config.default_model)
     memory: Path | None = None  # None: an ephemeral memory
     session: str | None = None  # None: nothing is kept after the chat ends
     session_dir: Path | None = None  # None: the memory folder
     slots: int = DEFAULT_SLOTS
     privacy: bool = True
-    timeout_s: float = 30.0
+    timeout_s: float = field(default_factory=config.default_timeout)
 
 
 def session_folder(options: ChatOptions) -> Path:
@@ -35,9 +35,7 @@ def session_folder(options: ChatOptions) -> Path:
         return options.session_dir
     if options.memory is not None:
         return options.memory
-    from wireless_agent.memory.store import DEFAULT_PATH
-
-    return Path(os.environ.get("WIRELESS_AGENT_MEMORY") or DEFAULT_PATH)
+    return config.memory_path()
 
 
 def _privacy_filter() -> Any:

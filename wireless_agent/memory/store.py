@@ -14,10 +14,10 @@ import chromadb
 import numpy as np
 
 from memory_store import SEED_DIR
+from wireless_agent import config
 from wireless_agent.memory.embedding import HashingEmbedding
 from wireless_agent.planner import TrafficProfile
 
-DEFAULT_PATH = SEED_DIR / ".chroma"
 KNOWLEDGE = "knowledge"
 EPISODES = "episodes"
 
@@ -71,12 +71,13 @@ class AgentMemory:
     @classmethod
     def open(cls, path: str | Path | None = None, url: str | None = None,
              namespace: str | Path | None = None) -> AgentMemory:
-        """Embedded store at `path` (default memory_store/.chroma) or a server at `url`.
+        """Embedded store at `path` (`config.memory_path`: WIRELESS_AGENT_MEMORY, else the
+        per-user data folder) or a server at `url` (else WIRELESS_AGENT_CHROMA_URL).
 
         On a server, `namespace` (a results folder or run id) gives the run collections of
         its own, so runs sharing a server never read each other's episodes.
         """
-        url = url or os.environ.get("WIRELESS_AGENT_CHROMA_URL")
+        url = config.chroma_url(url)
         if url:
             parsed = urlparse(url if "://" in url else f"http://{url}")
             try:
@@ -91,7 +92,7 @@ class AgentMemory:
                     f"no Chroma server answers at {url} ({type(exc).__name__}); start one "
                     "with `chroma run --path DIR --port PORT` or unset "
                     "WIRELESS_AGENT_CHROMA_URL to use the embedded store") from None
-        target = Path(path or os.environ.get("WIRELESS_AGENT_MEMORY") or DEFAULT_PATH)
+        target = config.memory_path(path)
         if target.exists() and not target.is_dir():
             raise MemoryStoreError(f"the memory at {target} is a file, not a folder; pass "
                                    "--memory DIR (or WIRELESS_AGENT_MEMORY) with a folder")

@@ -64,6 +64,17 @@ def test_agent_decision_explains_and_steps_the_env(tmp_path: Path) -> None:
     assert "URLLC" in out["explanation"] and "admitted" in out["explanation"]
     assert [t["node"] for t in out["trace"]] == list(NODES)
     agent.end_episode()
+    assert len(agent.memory.recall_episodes("surgical robot", k=1)) == 1
+
+
+@pytest.mark.slow  # a second Python process
+def test_a_new_process_reopens_the_persisted_memory(tmp_path: Path) -> None:
+    agent = SlicingAgent(AgentConfig(), memory=AgentMemory.open(tmp_path / "m"))
+    env = SlicingEnv("north", users=3)
+    env.reset(seed=0)
+    agent.reset(env, episode_id="t")
+    agent.decide(request="I need to steer a surgical robot from another hospital")
+    agent.end_episode()
     # A new process reopens the persisted memory with its registered embedding function.
     code = (f"from wireless_agent.memory.store import AgentMemory; "
             f"m = AgentMemory.open({str(tmp_path / 'm')!r}); "
@@ -79,6 +90,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # starts a Chroma server process
 def test_memory_on_a_chroma_server(tmp_path: Path) -> None:
     chroma = Path(sys.executable).with_name("chroma")
     port = _free_port()
@@ -117,6 +129,7 @@ def test_unreachable_chroma_server_is_one_line() -> None:
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.slow  # two evals of the agent: ~5 s
 def test_privacy_filter_leaves_slicing_results_unchanged(tmp_path: Path) -> None:
     def run(privacy: bool) -> list[dict]:
         cfg = EvalConfig(methods=["agent"], users=[10, 30], warmup=2, privacy=privacy)

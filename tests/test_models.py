@@ -94,6 +94,7 @@ def test_make_backend_builds_tiers_in_order() -> None:
     assert backend.tier_names == ["offline", "ollama:a", "openai:b"]
 
 
+@pytest.mark.slow  # a fresh interpreter: what the offline path imports
 def test_offline_path_imports_no_provider_and_records_the_prompt() -> None:
     code = (
         "import sys\n"

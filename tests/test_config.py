@@ -97,3 +97,19 @@ def test_every_variable_read_is_documented_in_the_readme() -> None:
     assert [name for name in config.ENVIRONMENT if f"`{name}`" not in readme] == []
     with pytest.raises(KeyError, match="not in wireless_agent.config.ENVIRONMENT"):
         config.env_text("WIRELESS_AGENT_SOMETHING_NEW")
+
+
+def test_a_chroma_url_with_no_server_is_one_line_in_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on once closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("WIRELESS_AGENT_CHROMA_URL", f"127.0.0.1:{port}")
+    res = CliRunner().invoke(app, ["eval", "--out", str(tmp_path / "r"), "--scenario", "north",
+                                   "--methods", "agent", "--users", "2", "--warmup", "1",
+                                   "--no-plots"])
+    line = _one_line(res.stderr)
+    assert res.exit_code == 2
+    assert "no Chroma server answers" in line and "unset WIRELESS_AGENT_CHROMA_URL" in line

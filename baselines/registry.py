@@ -32,6 +32,7 @@ METHODS: dict[str, Callable[..., Policy]] = {
 }
 # Oracle methods that see the whole episode: run once per N rather than once per episode.
 OFFLINE_METHODS = frozenset({"rule", "optimal"})
+MODEL_METHODS = ("prompt",)  # methods that cannot run without a model backend
 
 
 def make_policy(name: str, **options: Any) -> Policy:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from baselines.registry import METHODS, MODEL_METHODS
 from env.arrivals import ArrivalMode
 from env.rates import RateModelName
 from env.scenarios import (
@@ -39,8 +40,7 @@ from evals.results import (
 )
 from wireless_agent.config import default_model, default_timeout, parse_mode, parse_rate_model
 
-ALL_METHODS = ("agent", "prompt", "rule", "optimal", "greedy")
-MODEL_METHODS = ("prompt",)  # methods that cannot run without a model backend
+ALL_METHODS = tuple(METHODS)  # agent, prompt, rule, optimal, greedy: baselines/registry.py
 DEFAULT_USERS = (1, 5, 10, 15, 20, 25, 30)
 WARMUP_SEED = 10_000  # past episodes never share a seed with scored ones
 

@@ -22,6 +22,7 @@ HARD = DATA / "hard"
 # Written later than the hard sets, each before the classifier was run on it (see README).
 FRESH = DATA / "fresh"
 UNSEEN = DATA / "unseen"
+CONFIRM = DATA / "confirm"
 LANGUAGES = ("en", "zh", "es", "de", "fr", "pt", "ja", "ar", "hi")
 # Category ids of the held-out rows and how the table names them.
 CATEGORIES = {
@@ -71,8 +72,9 @@ def heldout_sets() -> dict[str, list[dict]]:
         sets[f"hard:{path.stem}"] = [{**r, "lang": path.stem} for r in _jsonl(path)]
     for path in sorted(FRESH.glob("*.jsonl")):
         sets[f"fresh:{path.stem}"] = _jsonl(path)  # rows carry their own language
-    for path in sorted(UNSEEN.glob("*.jsonl")):
-        sets[f"unseen:{path.stem}"] = [{**r, "lang": path.stem} for r in _jsonl(path)]
+    for folder in (UNSEEN, CONFIRM):
+        for path in sorted(folder.glob("*.jsonl")):
+            sets[f"{folder.name}:{path.stem}"] = [{**r, "lang": path.stem} for r in _jsonl(path)]
     return sets
 
 

@@ -27,6 +27,9 @@ _PARAPHRASE_COS = 0.5
 CLASSES = (*SLICES, UNCLEAR)  # score columns
 # Concepts that mark a request as about something other than the network.
 _OFF_TOPIC = frozenset({"weather", "joke", "cooking", "trivia"})
+# Concepts that state a service need: a question naming one is about the network after all.
+_QOS_CONCEPTS = frozenset({"latency", "lowlatency", "realtime", "instant", "reliable", "jitter",
+                           "cycle", "nodelay", "tolerant", "besteffort", "critical"})
 # Confidence when the figures decide: agreeing words, silent words, words that disagree.
 # Held-out QoS requests are right at these levels (evals/intent_eval.py reports them).
 _FIGURES_AGREE, _FIGURES_ALONE, _FIGURES_OVER_WORDS = 0.98, 0.93, 0.75
@@ -232,7 +235,7 @@ class IntentClassifier:
             if self._negated_evidence(reading):
                 confidence, reason = _ALL_NEGATED_CONFIDENCE, "every need negated"
         elif (reading.question and not reading.need and reading.concepts & _OFF_TOPIC
-              and not req.stated):
+              and not reading.concepts & _QOS_CONCEPTS and not req.stated):
             unclear, reason = True, "off-topic question"
             confidence = max(_OFF_TOPIC_QUESTION_CONFIDENCE, float(p[2]))
         elif unclear:

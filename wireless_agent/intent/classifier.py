@@ -39,6 +39,8 @@ _CONFLICT_CAP = 0.7
 _GIBBERISH_CONFIDENCE = 0.97
 # Known words, but every one of them negated: what the subscriber does want is unknown.
 _ALL_NEGATED_CONFIDENCE = 0.6
+# Below this, a request naming no application, device or need is asked about, not admitted.
+_VAGUE_BELOW = 0.5
 # A question about an off-topic matter (weather, trivia, recipes) that asks for no connection.
 _OFF_TOPIC_QUESTION_CONFIDENCE = 0.9
 
@@ -197,8 +199,12 @@ class IntentClassifier:
     def _evidence(self, reading: Reading, idx: np.ndarray) -> int:
         """How many known words and in-domain concepts the request has."""
         words = sum(int(j) in self._known_words for j in idx.tolist())
-        concepts = sum(not c.startswith("not_") and c not in _OFF_TOPIC for c in reading.concepts)
-        return words + concepts
+        return words + self._concepts_in_domain(reading)
+
+    @staticmethod
+    def _concepts_in_domain(reading: Reading) -> int:
+        """How many concepts of the request name an application, device or service need."""
+        return sum(not c.startswith("not_") and c not in _OFF_TOPIC for c in reading.concepts)
 
     def _negated_evidence(self, reading: Reading) -> bool:
         """Whether the request names known things, all of them under a negation."""
@@ -240,6 +246,9 @@ class IntentClassifier:
             confidence = max(_OFF_TOPIC_QUESTION_CONFIDENCE, float(p[2]))
         elif unclear:
             reason = "off-topic or too vague"
+        elif confidence < _VAGUE_BELOW and not self._concepts_in_domain(reading):
+            unclear, reason = True, "too vague"
+            confidence = 1.0 - confidence
         app, latency, rate = self._application(idx, vals, urllc)
         if req.any or req.stated:
             latency = req.tightest_ms() or latency

@@ -24,8 +24,9 @@ _SCOPE_END = re.compile(r"[,.;:!?，。；：！？、،؛؟।—–]|\s-\s|\b(
 _SENTENCE = re.compile(r"(?<=[.!?。！？;；؟।])\s*|\n+")
 _CONTRAST = re.compile(
     r"\b(but|however|though|although|anyway|instead|pero|sin embargo|aber|jedoch|sondern|mais|"
-    r"cependant|porem|contudo|todavia)\b|但是|可是|不过|而是|でも|しかし|けど|لكن|ولكن|"
-    r"लेकिन|मगर|बल्कि"
+    r"cependant|porem|contudo|todavia|this time|esta vez|diesmal|dieses mal|cette fois|"
+    r"desta vez|dessa vez)\b|但是|可是|不过|而是|这次|这回|でも|しかし|けど|今回|لكن|ولكن|"
+    r"هذه المرة|लेकिन|मगर|बल्कि|इस बार"
 )
 _NEED = re.compile(
     r"\b(need|needs|needed|want|wants|require\w*|request\w*|asking|looking for|please|must|"
@@ -41,8 +42,9 @@ _NEED = re.compile(
 _CONTEXT = re.compile(
     r"\b(usually|normally|typically|last (year|week|month)|yesterday|already|on hold|besides|"
     r"apart from|honestly|whatever|used to|on weekends|i love|i like|loves|normalmente|"
-    r"normalerweise|d'habitude|geralmente|habitualmente)\b|平时|以前|已经|平常|普段|いつも|عادة|"
-    r"आमतौर|पहले"
+    r"normalerweise|d'habitude|geralmente|habitualmente|every day|often|a lot|all day|siempre|"
+    r"oft|souvent|sempre)\b|平时|以前|已经|平常|天天|每天|经常|普段|いつも|よく|عادة|دائما|"
+    r"आमतौर|पहले|रोज़|अक्सर"
 )
 # An information question: ends with a question mark, or opens or closes with a question word.
 _QUESTION = re.compile(

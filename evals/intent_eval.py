@@ -19,11 +19,13 @@ DATA = Path(__file__).parent / "data"
 HELDOUT = DATA / "heldout_requests.jsonl"
 PUBLIC = DATA / "public"
 HARD = DATA / "hard"
-# Written later than the hard sets, each before the classifier was run on it (see README).
+# Written later than the hard sets, each before the classifier was run on it (README, "Intent
+# held-out sets").
 FRESH = DATA / "fresh"
 UNSEEN = DATA / "unseen"
 CONFIRM = DATA / "confirm"
 FINAL = DATA / "final"
+CHECK = DATA / "check"
 LANGUAGES = ("en", "zh", "es", "de", "fr", "pt", "ja", "ar", "hi")
 # Category ids of the held-out rows and how the table names them.
 CATEGORIES = {
@@ -73,7 +75,7 @@ def heldout_sets() -> dict[str, list[dict]]:
         sets[f"hard:{path.stem}"] = [{**r, "lang": path.stem} for r in _jsonl(path)]
     for path in sorted(FRESH.glob("*.jsonl")):
         sets[f"fresh:{path.stem}"] = _jsonl(path)  # rows carry their own language
-    for folder in (UNSEEN, CONFIRM, FINAL):
+    for folder in (UNSEEN, CONFIRM, FINAL, CHECK):
         for path in sorted(folder.glob("*.jsonl")):
             sets[f"{folder.name}:{path.stem}"] = [{**r, "lang": path.stem} for r in _jsonl(path)]
     return sets

@@ -94,6 +94,7 @@ def run_bench(episodes: int = 2000, num_envs: int = 64, batches: int = 300,
     worst_200 = max(v for k, v in result["optimal_s"].items() if "N=200" in k)
     result["single_ok"] = single >= TARGET_SINGLE_STEPS_PER_S
     result["optimal_200_ok"] = worst_200 < TARGET_OPTIMAL_200_S
+    result.update(bench_intent())
     if agent:
         with tempfile.TemporaryDirectory() as tmp:
             result.update(bench_eval(Path(tmp) / "eval"))
@@ -116,6 +117,7 @@ def main() -> None:
                 "speedup_16_over_1"):
         if key in r:
             print(f"{key:<30} {r[key]:10.2f}")
+    print_intent(r)
 
 
 def bench_eval(out: Path, warmup: int = 10) -> dict:
@@ -231,7 +233,25 @@ def main_cluster() -> None:
             print(f"{key:<30} {value:10.2f}")
 
 
+def bench_intent(repeats: int = 3) -> dict:
+    """p50/p95 ms of one offline intent decision over every held-out request (trained first)."""
+    from evals.intent_eval import decision_latency_ms, heldout_sets
+    from wireless_agent.intent import IntentClassifier
+
+    texts = [r["text"] for rows in heldout_sets().values() for r in rows]
+    lat = decision_latency_ms(IntentClassifier.default(), texts, repeats=repeats)
+    return {"intent_ms_p50": lat["p50"], "intent_ms_p95": lat["p95"]}
+
+
+def print_intent(r: dict) -> None:
+    """The intent-decision lines of the benchmark printout."""
+    for key in ("intent_ms_p50", "intent_ms_p95"):
+        if key in r:
+            print(f"{key:<30} {r[key]:10.3f}")
+
+
 if __name__ == "__main__":
     import sys
 
     main_cluster() if sys.argv[1:2] == ["cluster"] else main()
+

@@ -334,6 +334,25 @@ def bench(
     console.print(table)
 
 
+# -- intent-eval ------------------------------------------------------------------------------
+
+
+@app.command("intent-eval")
+def intent_eval(
+    out: Annotated[Path | None, typer.Option(help="Also write the report to this file "
+                                             "(atomic).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="JSON instead of markdown.")] = False,
+    errors: Annotated[bool, typer.Option(help="List every misclassified request.")] = False,
+    latency: Annotated[bool, typer.Option(help="Time p50/p95 per decision.")] = True,
+) -> None:
+    """Offline intent classifier on the held-out requests: category x language, ECE, errors."""
+    from evals.intent_eval import run
+
+    if out is not None and out.is_dir():
+        fail(f"--out {out} is a folder; give a file name such as intent.md")
+    typer.echo(run(out, json_, errors, latency), nl=False)
+
+
 # -- models -----------------------------------------------------------------------------------
 
 

@@ -213,9 +213,14 @@ class UnitRunner:
             self._memory.flush()
 
     def _warm_up(self, unit: Unit) -> None:
-        """Give the agent past episodes of the scenario: seeded dynamic traffic, offline path."""
-        from wireless_agent.agent import SlicingAgent
-        from wireless_agent.config import AgentConfig
+        """Give the agent the traffic profile of past episodes of the scenario.
+
+        The past episodes are the dynamic mode's seeded draws from the scenario's population;
+        the profile they would leave in memory (slice the classifier names, Mbps per MHz) is
+        computed from those draws directly, without running the agent through them.
+        """
+        from wireless_agent.intent import IntentClassifier
+        from wireless_agent.traffic import classifier_slice, warmup_profile
 
         with self._warm_lock:
             key = (unit.scenario, unit.seed)
@@ -227,24 +232,13 @@ class UnitRunner:
             # which is what the scored agent looks up.
             name = _scenario(spec, unit.seed, 1).name
             population = load_population(spec, seed=unit.seed)
-            agent = SlicingAgent(AgentConfig(model="offline"), memory=memory)
             length = min(max(self.cfg.users or DEFAULT_USERS), len(population)) or 1
-            for k in range(self.cfg.warmup):
-                if memory.episode_count(name) >= self.cfg.warmup:
-                    break
-                env = SlicingEnv(population, users=length, rate_model=self.cfg.rate_model,
-                                 mode="dynamic")
-                env.scenario.name = name
-                obs, _ = env.reset(seed=WARMUP_SEED + k)
-                agent.reset(env, episode_id=f"warmup-{name}-{k}")
-                done = False
-                while not done:
-                    stepped = agent.act(env, obs).step
-                    assert stepped is not None  # the agent's action node steps the env
-                    obs, done = stepped[0], bool(stepped[2])
-                    self.warmup_decisions += 1
-                agent.end_episode()
-            memory.flush()
+            profile = warmup_profile(
+                population, self.cfg.warmup, length,
+                classifier_slice(IntentClassifier.default()), self.cfg.rate_model,
+                first_seed=WARMUP_SEED, departures=self.cfg.mode == "dynamic")
+            memory.use_profile(name, profile)
+            self.warmup_decisions += profile.records
             self._warmed.add(key)
 
     def policy(self, unit: Unit) -> Any:

@@ -295,6 +295,8 @@ class UnitRunner:
                 rows.append(_snapshot(unit, step + 1, info, history, self.cfg.model))
         if hasattr(policy, "end_episode"):
             policy.end_episode()
+        if self.cfg.mode == "dynamic" and rows:
+            rows[-1].update(dynamic_scores(env, info))
         return rows
 
 
@@ -414,13 +416,31 @@ def with_seed_stats(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in rows:
         group = groups[(r["scenario"], r["method"], int(r["users"]))]
         stats: dict[str, Any] = {"seeds": len(group)}
-        for col, name in (("throughput_mbps", "throughput"), ("admitted", "admitted")):
+        for col, name in (("throughput_mbps", "throughput"), ("admitted", "admitted"),
+                          ("ratio_to_bound", "ratio_to_bound")):
+            if col not in r:
+                continue
             unit = "_mbps" if col == "throughput_mbps" else ""
-            avg, ci = mean(g[col] for g in group), ci95(g[col] for g in group)
+            avg, ci = mean(g.get(col) for g in group), ci95(g.get(col) for g in group)
             stats[f"{name}_mean{unit}"] = "" if avg is None else round(avg, 4)
             stats[f"{name}_ci95{unit}"] = "" if ci is None else round(ci, 4)
         out.append({**r, **stats})
     return out
+
+
+def dynamic_scores(env: SlicingEnv, info: dict[str, Any]) -> dict[str, Any]:
+    """Dynamic mode's scores of an episode: time-averaged Mbps against the per-interval bound."""
+    from baselines.dynamic_bound import interval_bound
+
+    bound = interval_bound(env.schedule, env.rate_model.per_mhz_table)
+    avg = float(info["time_avg_throughput_mbps"])
+    arrivals = int(info["admitted"]) + int(info["rejected"])
+    return {
+        "time_avg_throughput_mbps": round(avg, 4), "bound_mbps": round(bound, 4),
+        "ratio_to_bound": round(avg / bound, 6) if bound > 0 else "",
+        "blocking_rate": round(int(info["rejected"]) / arrivals, 6) if arrivals else "",
+        "peak_violations": int(info["peak_violations"]),
+    }
 
 
 def _lost_memory(exc: BaseException) -> bool:

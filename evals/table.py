@@ -22,12 +22,13 @@ TABLE_COLUMNS = (
 DYNAMIC_COLUMNS = (
     ("scenario", "scenario"), ("method", "method"), ("users", "N"), ("seeds", "seeds"),
     ("time_avg_throughput_mbps", "time-avg Mbps"), ("bound_mbps", "bound Mbps"),
-    ("ratio_to_bound", "vs bound"), ("blocking_rate", "blocking"), ("admitted", "admitted"),
+    ("ratio_to_bound", "vs bound"), ("ratio_to_label_bound", "vs label bound"),
+    ("blocking_rate", "blocking"), ("admitted", "admitted"),
     ("peak_violations", "violations (peak)"), ("intent_accuracy", "intent acc"),
     ("calls_per_user", "calls/user"), ("errors", "model errors"),
 )
 _DYNAMIC_MEANS = ("time_avg_throughput_mbps", "bound_mbps", "ratio_to_bound", "blocking_rate",
-                  "peak_violations")
+                  "peak_violations", "ratio_to_label_bound")
 _MEANS = ("throughput_mbps", "bandwidth_utilization", "admitted", "min_rate_violations",
           "intent_accuracy", "llm_calls", "prompt_tokens", "completion_tokens", "errors")
 
@@ -76,6 +77,7 @@ def final_rows(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "ratio_ci95": ci95(ratios),
             "time_avg_ci95": ci95(r.get("time_avg_throughput_mbps") for r in rows),
             "bound_ratio_ci95": ci95(r.get("ratio_to_bound") for r in rows),
+            "label_ratio_ci95": ci95(r.get("ratio_to_label_bound") for r in rows),
             "oracle": method in ORACLE_METHODS,
         })
     return out
@@ -97,8 +99,8 @@ def format_cell(key: str, value: Any, row: dict[str, Any] | None = None) -> str:
                    else row["ratio_ci95"] * 100, "{:.1f}%")
     if key in ("bandwidth_utilization", "intent_accuracy"):
         return f"{value:.1%}"
-    if key == "ratio_to_bound":
-        ci = row.get("bound_ratio_ci95")
+    if key in ("ratio_to_bound", "ratio_to_label_bound"):
+        ci = row.get("bound_ratio_ci95" if key == "ratio_to_bound" else "label_ratio_ci95")
         return _pm(f"{value:.1%}", None if ci is None else ci * 100, "{:.1f}%")
     if key == "blocking_rate":
         return f"{value:.1%}"

@@ -56,8 +56,9 @@ def slice_value(spec: SliceSpec, floors: np.ndarray, per_mhz: np.ndarray,
     per-user maximum. Exact for the paper's limits, where this is the offline optimum.
     """
     room = spec.capacity_mhz - float(weight @ floors)
-    order = np.argsort(cand_floors, kind="stable")
-    cf, cr = cand_floors[order], cand_per_mhz[order]
+    servable = cand_floors <= spec.bw_max_mhz + _EPS  # users nobody can serve never compete
+    order = np.argsort(cand_floors[servable], kind="stable")
+    cf, cr = cand_floors[servable][order], cand_per_mhz[servable][order]
     k = int(np.searchsorted(np.cumsum(cf), room + _EPS, side="right")) if cf.size else 0
     cf, cr = cf[:k], cr[:k]
     left = room - float(cf.sum())

@@ -189,10 +189,10 @@ def bench_eval(out: Path, warmup: int = 10) -> dict:
                       if r["method"] == "agent")
     return {
         "eval_decisions": total,
-        "eval_warmup_decisions": ev.warmup_decisions,
+        "eval_warmup_records": ev.warmup_decisions,  # drawn arrivals, no agent run
         "eval_seconds": seconds,
         "eval_cpu_seconds": cpu,  # the default eval's compute, warm-up included
-        "eval_decisions_per_s": (total + ev.warmup_decisions) / seconds,
+        "eval_decisions_per_s": total / seconds,
         "agent_decision_ms_p50": statistics.median(agent_ms),
         "agent_decision_ms_p95": agent_ms[int(0.95 * (len(agent_ms) - 1))],
         "agent_decisions_per_s": 1000.0 * len(agent_ms) / sum(agent_ms),

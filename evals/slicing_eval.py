@@ -179,7 +179,7 @@ class UnitRunner:
         self._memory: Any = None
         self._warm_lock = threading.Lock()
         self._warmed: set[tuple[str, int]] = set()
-        self.warmup_decisions = 0  # agent decisions made to give the memory past episodes
+        self.warmup_decisions = 0  # past-episode arrivals the warm-up profile was drawn from
 
     def prepare(self, units: list[Unit]) -> None:
         """Import and build what units share, before any thread starts.
@@ -335,7 +335,7 @@ class Evaluation:
 
     @property
     def warmup_decisions(self) -> int:
-        """Agent decisions made to give the memory past episodes."""
+        """Past-episode arrivals the warm-up profiles were computed from (no agent runs)."""
         return self.runner.warmup_decisions
 
     @property

@@ -37,7 +37,7 @@ def test_time_average_is_the_integral_of_the_held_throughput() -> None:
     info: dict = {}
     for arrival in list(env.schedule):
         # Departures before this arrival, in time order, then the arrival itself.
-        for slot, (leave, mbps) in sorted(held.items(), key=lambda kv: kv[1][0]):
+        for slot, (leave, _mbps) in sorted(held.items(), key=lambda kv: kv[1][0]):
             if leave <= arrival.time:
                 area += sum(m for _, m in held.values()) * (leave - clock)
                 clock = leave

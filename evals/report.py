@@ -144,7 +144,8 @@ def _comparison_section(summary: list[dict[str, Any]], scenarios: list[str]) -> 
                 "label bound`: against the tighter bound that keeps users in their true slices, "
                 "which a method that misplaces users (a URLLC user given 20 MHz of eMBB) can "
                 "exceed. Ratios are per seed, then averaged. The static optimum (everyone "
-                "present at once) is no ceiling here and is not used as one; `optimal` is just the method that follows that plan. "
+                "present at once) is no ceiling here and is not used as one; `optimal` is just "
+                "the method that follows that plan. "
                 "`blocking`: share of arrivals turned away. `violations (peak)`: most users below "
                 "their minimum rate at any moment.\n")
     return ("## Comparison at the largest N\n\n"

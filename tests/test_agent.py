@@ -35,10 +35,10 @@ def paper_results(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
 
 
 CENTER_LABELS = pytest.mark.xfail(strict=True, reason=(
-    "known regression: the classifier now settles center.csv's disputed labels ('real-time "
-    "traffic updates for navigation', 'remotely access my work computer' as URLLC) by the slice "
-    "definitions, so by the file's labels center scores 86.7 % and the agent admits 24 of 28; "
-    "the issue-12 admission rule that would recover the users is not merged yet"))
+    "known: the classifier settles center.csv's disputed labels ('real-time traffic updates for "
+    "navigation', 'remotely access my work computer', ...) by the slice definitions, so by the "
+    "file's labels center scores 86.7 % and four URLLC-labelled users compete in eMBB; with "
+    "those labels at most 25 users fit (the agent admits 25), against 28 with the file's"))
 
 
 @pytest.mark.parametrize("scenario", [pytest.param("center", marks=CENTER_LABELS), "north",

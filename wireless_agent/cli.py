@@ -80,13 +80,14 @@ def scenarios(
 
 def render_table(summary: list[dict[str, Any]], title: str) -> Table:
     """The comparison table of an evaluation."""
-    from evals.table import TABLE_COLUMNS, final_rows, format_cell
+    from evals.table import final_rows, format_cell, table_columns
 
     table = Table(title=title)
-    for _, header in TABLE_COLUMNS:
+    columns = table_columns(summary)
+    for _, header in columns:
         table.add_column(header, justify="left" if header in ("scenario", "method") else "right")
     for row in final_rows(summary):
-        table.add_row(*(format_cell(key, row.get(key), row) for key, _ in TABLE_COLUMNS))
+        table.add_row(*(format_cell(key, row.get(key), row) for key, _ in columns))
     return table
 
 

@@ -11,12 +11,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
-import numpy as np
 
 from memory_store import SEED_DIR
 from wireless_agent import config
 from wireless_agent.memory.embedding import HashingEmbedding
-from wireless_agent.planner import TrafficProfile
+from wireless_agent.traffic import TrafficProfile
 
 KNOWLEDGE = "knowledge"
 EPISODES = "episodes"
@@ -153,20 +152,21 @@ class AgentMemory:
         return _items("episode", res)
 
     def traffic_profile(self, scenario: str) -> TrafficProfile:
-        """Slice mix and per-MHz rates seen in past episodes of a scenario."""
+        """Slice mix and per-MHz rates seen in past episodes of a scenario.
+
+        Read from the store once per scenario; later decisions are added as they are flushed,
+        so a reset does not re-read every stored record.
+        """
         if scenario not in self._profiles:
             res = self.episodes.get(where={"scenario": scenario}, include=["metadatas"])
-            metas = res["metadatas"] or []
-            profile = TrafficProfile(episodes=len({m.get("episode") for m in metas}))
-            slices = np.array([int(m["slice_index"]) for m in metas], dtype=np.int64)
-            rates = np.array([float(m["per_mhz"]) for m in metas])
-            for s in (1, 2):
-                mask = slices == s
-                if metas:
-                    profile.slice_share[s] = float(mask.mean())
-                profile.per_mhz[s] = rates[mask]
+            profile = TrafficProfile()
+            profile.add(_profile_records(res["metadatas"] or []))
             self._profiles[scenario] = profile
         return self._profiles[scenario]
+
+    def use_profile(self, scenario: str, profile: TrafficProfile) -> None:
+        """Anticipate `scenario` from `profile` (one computed from warm-up draws, say)."""
+        self._profiles[scenario] = profile
 
     def episode_count(self, scenario: str) -> int:
         """How many distinct past episodes of a scenario the memory holds."""
@@ -189,11 +189,19 @@ class AgentMemory:
             self.episodes.upsert(ids=list(ids[lo:lo + batch]), documents=list(docs[lo:lo + batch]),
                                  metadatas=list(metas[lo:lo + batch]))
         for scenario in {m.get("scenario") for m in metas}:
-            self._profiles.pop(scenario, None)
+            known = self._profiles.get(scenario)
+            if known is not None:  # the new records only, not the whole store again
+                known.add(_profile_records([m for m in metas if m.get("scenario") == scenario]))
         n = len(self._pending)
         self._pending.clear()
         self._has_episodes = True
         return n
+
+
+def _profile_records(metas: list[Any]) -> list[tuple[str, int, float]]:
+    """(episode, slice index, Mbps per MHz) of stored decision metadata."""
+    return [(str(m.get("episode")), int(m["slice_index"]), float(m["per_mhz"]))
+            for m in metas if m is not None]
 
 
 def _items(kind: str, res: dict[str, Any]) -> list[MemoryItem]:

@@ -20,6 +20,7 @@ class AgentConfig:
     chroma_url: str | None = field(default_factory=lambda: _env("WIRELESS_AGENT_CHROMA_URL"))
     privacy: bool = True
     anticipate: bool = True
+    k_examples: int = 4
     k_knowledge: int = 2
     k_episodes: int = 3
     max_replans: int = 2

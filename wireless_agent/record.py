@@ -36,8 +36,10 @@ class AgentRecord(TypedDict):
 def agent_record(out: AgentState, ms: float, model: str) -> AgentRecord:
     """The record of one graph run `out` that took `ms`, on backend spec `model`."""
     plan, intent = out["plan"], out["intent"]
-    spend = {k: sum(int(t.get(k, 0) or 0) for t in out["trace"])  # type: ignore[misc]
-             for k in ("calls", "prompt_tokens", "completion_tokens")}
+    trace = out["trace"]
+    spend = {"calls": sum(t.get("calls", 0) for t in trace),
+             "prompt_tokens": sum(t.get("prompt_tokens", 0) for t in trace),
+             "completion_tokens": sum(t.get("completion_tokens", 0) for t in trace)}
     unclear = bool(intent.get("unclear"))
     record: AgentRecord = {
         "intent": "unclear" if unclear else intent["slice"],
@@ -54,10 +56,13 @@ def agent_record(out: AgentState, ms: float, model: str) -> AgentRecord:
         "explanation": out["explanation"],
     }
     if unclear:
-        record.update(unclear=True, reason=plan["reason"], question=intent.get("question"))
-    if intent.get("requirements"):
-        record["requirements"] = intent["requirements"]  # type: ignore[typeddict-item]
-    errors = [t["error"] for t in out["trace"] if t.get("error")]
+        record["unclear"] = True
+        record["reason"] = plan["reason"]
+        record["question"] = intent.get("question")
+    requirements = intent.get("requirements")
+    if requirements:
+        record["requirements"] = requirements
+    errors = [t.get("error") for t in trace if t.get("error")]
     if errors:
         record["error"] = str(errors[0])
     return record

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from baselines.base import Decision, make_action
-from env.slices import EMBB, URLLC, slice_by_name
+from env.slices import EMBB, URLLC, SliceSpec, slice_by_name
 from env.slicing_env import SlicingEnv
 from prompts import render
 from wireless_agent.models import Backend, make_backend
@@ -14,6 +14,13 @@ from wireless_agent.models.spec import parse_spec
 
 ROLE = "baseline"
 _BW_BOX = (0.0, 20.0)  # the action space's bandwidth box; the env clips further per slice
+
+
+def slice_rules(spec: SliceSpec) -> str:
+    """The paper prompt's limits of one slice, every number from env/slices.py."""
+    lo, hi = spec.latency_ms
+    return (f"latency {lo:g}-{hi:g} ms; each user gets {spec.bw_min_mhz:g}-{spec.bw_max_mhz:g} "
+            f"MHz; {spec.rate_min_mbps:g}-{spec.rate_max_mbps:g} Mbps per user")
 
 
 class PromptBaseline:
@@ -52,6 +59,8 @@ class PromptBaseline:
             urllc_free=f"{max(0.0, URLLC.capacity_mhz - float(used[1])):g}",
             embb_capacity=f"{EMBB.capacity_mhz:g}",
             urllc_capacity=f"{URLLC.capacity_mhz:g}",
+            embb_rules=slice_rules(EMBB),
+            urllc_rules=slice_rules(URLLC),
         )
 
     def act(self, env: SlicingEnv, obs: dict[str, Any]) -> Decision:

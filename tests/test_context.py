@@ -63,7 +63,7 @@ def _flat(text: str) -> str:
 def test_graph_retrieves_and_filters_before_the_model_call() -> None:
     order = [n for n in build_graph().get_graph().nodes if not n.startswith("__")]
     assert order == list(NODES)
-    assert order.index("memory") < order.index("privacy") < order.index("context") < (
+    assert order.index("memory") < order.index("privacy") < order.index("assemble") < (
         order.index("perception"))
 
 
@@ -153,3 +153,27 @@ def test_privacy_filter_changes_model_decisions(
                             int(env.slice_of[0]))
     assert decided[True] == ("model", "eMBB", 1)  # the condition never reached the model
     assert decided[False] == ("model", "URLLC", 2)
+
+
+def test_tiered_backend_gets_the_request_and_the_assembled_prompt(
+        openai_fake: FakeOpenAIServer, tmp_path: Path) -> None:
+    from wireless_agent import boundary
+
+    openai_fake.responder = lambda body: Reply.json({**ANSWER, "slice": "eMBB",
+                                                     "confidence": 0.99})
+    memory = AgentMemory.open(tmp_path / "m")
+    agent = SlicingAgent(AgentConfig(model="tiered:offline,openai:gpt-fake", timeout_s=5.0),
+                         memory=memory)
+    env = SlicingEnv("north", users=3)
+    env.reset(seed=0)
+    agent.reset(env, episode_id="tiers")
+    unsure = "online polling and surveys"  # below the device threshold: it climbs
+    with boundary.recording() as rec:
+        out = agent.decide(request=unsure)
+    device = [r for r in rec if r.backend == "offline"]
+    assert [r.text for r in device] == [unsure]  # the request itself, nothing re-parsed
+    [body] = openai_fake.chat_requests
+    assert [(m["role"], m["content"]) for m in body["messages"]] == [
+        (role, text) for role, text in out["prompt"]]
+    assert "Labelled examples of similar requests:" in out["prompt"][1][1]
+    assert out["intent"]["tier"] == "openai:gpt-fake"

@@ -1,5 +1,4 @@
-"""The agent graph, read top to bottom: observe -> memory -> privacy -> context -> perception
--> planning -> action, for one user."""
+"""The agent graph, top to bottom: observe, memory, privacy, assemble, perceive, plan, act."""
 
 from __future__ import annotations
 
@@ -9,12 +8,12 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 from wireless_agent.context import AgentContext
-from wireless_agent.nodes import action, context, memory, observe, perception, planning, privacy
+from wireless_agent.nodes import action, assemble, memory, observe, perception, planning, privacy
 from wireless_agent.state import AgentInput, AgentState
 
 # Retrieval and the filter come before the model call, so the prompt holds what passed.
-NODES = ("observe", "memory", "privacy", "context", "perception", "planning", "action")
-_FUNCTIONS = {"observe": observe, "memory": memory, "privacy": privacy, "context": context,
+NODES = ("observe", "memory", "privacy", "assemble", "perception", "planning", "action")
+_FUNCTIONS = {"observe": observe, "memory": memory, "privacy": privacy, "assemble": assemble,
               "perception": perception, "planning": planning, "action": action}
 
 

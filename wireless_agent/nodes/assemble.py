@@ -1,4 +1,4 @@
-"""Context: assemble the perception prompt from exactly what passed the privacy filter."""
+"""Assemble: the perception prompt built from exactly what passed the privacy filter."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from wireless_agent.state import AgentState
 ROLE = "perception"
 
 
-def context(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+def assemble(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """The model's prompt: rules, network view, allowed fields, examples, past decisions."""
     t0 = time.perf_counter()
     ctx = runtime.context
     if ctx.backend is None:
-        return {"trace": trace_entry("context", t0)}  # the offline classifier reads no prompt
+        return {"trace": trace_entry("assemble", t0)}  # the offline classifier reads no prompt
     role = state["context"][ROLE]
     audit = role["audit"]
     if audit.get("enabled", False) and boundary.is_remote(ctx.backend_name) and not audit.get(
@@ -36,4 +36,4 @@ def context(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
                if may_read(runtime, ROLE, "cqi") else "")
     parts = prompt_context(role, state["network"], channel)
     prompt = perception_prompt(role["request"], parts)
-    return {"prompt": prompt, "trace": trace_entry("context", t0, items=len(role["items"]))}
+    return {"prompt": prompt, "trace": trace_entry("assemble", t0, items=len(role["items"]))}

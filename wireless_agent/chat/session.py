@@ -68,6 +68,8 @@ def _recalled(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             spec = BY_INDEX.get(int(meta.get("slice_index", 0)))
             row["slice"] = spec.name if spec else None
             row["admitted"] = bool(meta.get("admitted"))
+        elif item["kind"] == "example":  # a labelled request shown to the model
+            row["slice"] = meta.get("slice")
         out.append(row)
     return out
 

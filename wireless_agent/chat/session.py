@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -256,7 +257,7 @@ class ChatSession:
         self.records.append(record)
         return record
 
-    def _record(self, out: dict[str, Any], user: Any, before: Any) -> dict[str, Any]:
+    def _record(self, out: Mapping[str, Any], user: Any, before: Any) -> dict[str, Any]:
         """Everything a later question may ask about one decision, JSON-ready."""
         plan, intent, info = out["plan"], out["intent"], out["result"]["info"]
         env = self._network.env

@@ -19,6 +19,10 @@ from wireless_agent.traffic import TrafficProfile
 
 KNOWLEDGE = "knowledge"
 EPISODES = "episodes"
+EXAMPLES = "examples"
+# Labelled requests the examples collection holds: the classifier's training corpora, never
+# an evaluation set.
+EXAMPLE_FILES = ("intents.jsonl", "intents_multilingual.jsonl")
 
 
 class MemoryStoreError(RuntimeError):
@@ -29,7 +33,7 @@ class MemoryStoreError(RuntimeError):
 class MemoryItem:
     """One retrieved record."""
 
-    kind: str  # "knowledge" or "episode"
+    kind: str  # "knowledge", "episode" or "example"
     id: str
     text: str
     metadata: dict[str, Any]
@@ -63,6 +67,7 @@ class AgentMemory:
         self._knowledge_cache: dict[str, list[MemoryItem]] = {}
         self._profiles: dict[str, TrafficProfile] = {}
         self._has_episodes = self.episodes.count() > 0  # count() costs a round trip per call
+        self._examples: Any = None  # built on first use: only model prompts show examples
         self.seed_knowledge()
 
     # -- construction ---------------------------------------------------------------------
@@ -132,7 +137,43 @@ class AgentMemory:
                                                                          "topic": "__seed__"}],
         )
 
+    def examples(self) -> Any:
+        """The labelled-requests collection, (re)built when the corpus files changed."""
+        if self._examples is not None:
+            return self._examples
+        rows = [json.loads(line) for name in EXAMPLE_FILES
+                for line in (SEED_DIR / name).read_text(encoding="utf-8").splitlines() if line]
+        digest = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
+        col = self.client.get_or_create_collection(
+            self.prefix + EXAMPLES, embedding_function=self._embed,
+            configuration={"hnsw": {"space": "cosine"}})
+        seed = col.get(ids=["__seed__"], include=["metadatas"])
+        if not (seed["ids"] and seed["metadatas"][0].get("digest") == digest):
+            old = col.get(include=[])["ids"]
+            if old:
+                col.delete(ids=old)
+            ids = [f"x{i}" for i in range(len(rows))] + ["__seed__"]
+            docs = [r["text"] for r in rows] + ["seed marker"]
+            metas = [{"slice": r["slice"], "application": r["application"],
+                      "latency_ms": float(r["latency_ms"]),
+                      "min_rate_mbps": float(r["min_rate_mbps"])} for r in rows]
+            metas.append({"digest": digest, "slice": "__seed__"})
+            batch = max(1, int(self.client.get_max_batch_size()))
+            for lo in range(0, len(ids), batch):
+                col.add(ids=ids[lo:lo + batch], documents=docs[lo:lo + batch],
+                        metadatas=metas[lo:lo + batch])  # type: ignore[arg-type]
+        self._examples = col
+        return col
+
     # -- recall ---------------------------------------------------------------------------
+
+    def recall_examples(self, query: str, k: int = 4) -> list[MemoryItem]:
+        """The k labelled requests most similar to `query` (few-shot examples for a model)."""
+        if k <= 0:
+            return []
+        res = self.examples().query(query_embeddings=self._embed([query]), n_results=k,
+                                    where={"slice": {"$ne": "__seed__"}})
+        return _items("example", res)
 
     def recall_knowledge(self, query: str, key: str, k: int = 2) -> list[MemoryItem]:
         """Top-k knowledge for a query; cached by `key` since the knowledge is static."""

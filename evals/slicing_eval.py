@@ -259,7 +259,7 @@ class UnitRunner:
         if unit.method == "prompt":
             from baselines.prompt import PromptBaseline
 
-            return PromptBaseline(self.cfg.model)
+            return PromptBaseline(self.cfg.model, timeout_s=self.cfg.timeout_s)
         from baselines.registry import make_policy
 
         return make_policy(unit.method)

@@ -326,11 +326,10 @@ class ModelBackend:
             runnable = model.bind_tools(list(tools)) if tools else model
             sent = self._cross(role, msgs)
             merged = None
-            deadline = start + self.timeout_s
-            for chunk in runnable.stream(sent):
+            # The whole turn is bounded, not each read (see wire.bounded_iter).
+            deadline = time.monotonic() + self.timeout_s
+            for chunk in wire.bounded_iter(lambda: runnable.stream(sent), deadline):
                 merged = chunk if merged is None else merged + chunk
-                if time.perf_counter() > deadline:  # the whole turn is bounded, not each read
-                    raise wire.CallTimeout("deadline passed")
                 if on_token is not None and chunk.text:
                     on_token(chunk.text)
             if merged is None:

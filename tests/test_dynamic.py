@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from baselines.base import make_action
+
 from baselines.dynamic_bound import best_throughput, interval_bound
 from baselines.optimal import solve_slice
 from env.rates import get_rate_model

@@ -9,12 +9,13 @@ import pytest
 
 from env import SlicingEnv
 from env.slices import SLICES
+from evals.privacy.subscribers import generate_subscribers
 from prompts import marked_request
 from wireless_agent.agent import SlicingAgent
 from wireless_agent.config import AgentConfig
 from wireless_agent.graph import NODES, build_graph
 from wireless_agent.memory.store import AgentMemory
-from wireless_agent.privacy import default_filter, generate_subscribers
+from wireless_agent.privacy import default_filter
 from wireless_agent.privacy.profiles import Profile
 from wireless_agent.testing import Reply
 from wireless_agent.testing.openai_server import FakeOpenAIServer

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from baselines.base import make_action
 
 from baselines.dynamic_bound import best_throughput, interval_bound
 from baselines.optimal import solve_slice
+from env.policy import make_action
 from env.rates import get_rate_model
 from env.slices import SLICES
 from env.slicing_env import SlicingEnv

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from baselines.base import make_action
 
 from baselines.optimal import episode_per_mhz, plan_offline, solve_slice
+from env.policy import make_action
 from env.rates import get_rate_model
 from env.scenarios import load_population, load_scenario
 from env.slices import EMBB, SLICES, URLLC

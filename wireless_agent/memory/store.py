@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ class AgentMemory:
         self._profiles: dict[str, TrafficProfile] = {}
         self._has_episodes = self.episodes.count() > 0  # count() costs a round trip per call
         self._examples: Any = None  # built on first use: only model prompts show examples
+        self._examples_lock = threading.Lock()  # episodes of one run may share this memory
         self.seed_knowledge()
 
     # -- construction ---------------------------------------------------------------------
@@ -139,8 +141,12 @@ class AgentMemory:
 
     def examples(self) -> Any:
         """The labelled-requests collection, (re)built when the corpus files changed."""
-        if self._examples is not None:
+        with self._examples_lock:
+            if self._examples is None:
+                self._examples = self._seed_examples()
             return self._examples
+
+    def _seed_examples(self) -> Any:
         rows = [json.loads(line) for name in EXAMPLE_FILES
                 for line in (SEED_DIR / name).read_text(encoding="utf-8").splitlines() if line]
         digest = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
@@ -162,7 +168,6 @@ class AgentMemory:
             for lo in range(0, len(ids), batch):
                 col.add(ids=ids[lo:lo + batch], documents=docs[lo:lo + batch],
                         metadatas=metas[lo:lo + batch])  # type: ignore[arg-type]
-        self._examples = col
         return col
 
     # -- recall ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ def build_graph(checkpointer: Any = None) -> Any:
     """Compile the graph (a checkpointer only for chat sessions that must persist)."""
     graph = StateGraph(AgentState, context_schema=AgentContext, input_schema=AgentInput)
     for name in NODES:
-        graph.add_node(name, _FUNCTIONS[name])  # type: ignore[call-overload]
+        graph.add_node(name, _FUNCTIONS[name])
     graph.add_edge(START, NODES[0])
     for a, b in zip(NODES, NODES[1:], strict=False):
         graph.add_edge(a, b)

@@ -167,7 +167,7 @@ class AgentMemory:
             batch = max(1, int(self.client.get_max_batch_size()))
             for lo in range(0, len(ids), batch):
                 col.add(ids=ids[lo:lo + batch], documents=docs[lo:lo + batch],
-                        metadatas=metas[lo:lo + batch])  # type: ignore[arg-type]
+                        metadatas=metas[lo:lo + batch])
         return col
 
     # -- recall ---------------------------------------------------------------------------

@@ -8,9 +8,9 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from wireless_agent import boundary
 from wireless_agent.models import wire
@@ -138,7 +138,7 @@ class ModelBackend:
             from langchain_openai import ChatOpenAI
 
             return ChatOpenAI(
-                model=self.spec.model, api_key=key, base_url=openai_base_url(),
+                model=self.spec.model, api_key=SecretStr(key), base_url=openai_base_url(),
                 timeout=self.timeout_s, max_retries=0, temperature=0.0,
                 use_responses_api=False, stream_usage=True,
                 # `max_tokens` here would be sent as max_completion_tokens, which some
@@ -289,6 +289,7 @@ class ModelBackend:
             total = total + stats
             if reply is None:
                 return None, total  # transport failures are not retried: the caller falls back
+            problem: str | None
             if reply.refusal:
                 obj, problem = None, f"model refused: {wire.one_line(reply.refusal, 200)}"
             elif reply.cut:
@@ -339,7 +340,7 @@ class ModelBackend:
             stats.error = self._error(exc)
             return None, stats
         stats.latency_ms = (time.perf_counter() - start) * 1000.0
-        reply = message_chunk_to_message(merged)
+        reply = cast("AIMessage", message_chunk_to_message(merged))
         self._usage(sent, reply, stats)
         return reply, stats
 

@@ -311,8 +311,8 @@ class TieredBackend:
                 self._failed(tier, stats.error)
                 continue
             answered = True
-            conf = getattr(obj, "confidence", None)
-            conf = 1.0 if conf is None else float(conf)
+            stated = getattr(obj, "confidence", None)
+            conf = 1.0 if stated is None else float(stated)
             # A larger tier never overrides a smaller one that was more sure.
             if conf >= stands_conf:
                 stands, stands_conf = (tier, obj), conf

@@ -184,7 +184,7 @@ class UnitRunner:
         self._memory: Any = None
         self._warm_lock = threading.Lock()
         self._warmed: set[tuple[str, int]] = set()
-        self.warmup_decisions = 0  # agent decisions made to give the memory past episodes
+        self.warmup_decisions = 0  # past-episode arrivals the warm-up profile was drawn from
 
     def prepare(self, units: list[Unit]) -> None:
         """Import and build what units share, before any thread starts.
@@ -218,9 +218,14 @@ class UnitRunner:
             self._memory.flush()
 
     def _warm_up(self, unit: Unit) -> None:
-        """Give the agent past episodes of the scenario: seeded dynamic traffic, offline path."""
-        from wireless_agent.agent import SlicingAgent
-        from wireless_agent.config import AgentConfig
+        """Give the agent the traffic profile of past episodes of the scenario.
+
+        The past episodes are the dynamic mode's seeded draws from the scenario's population;
+        the profile they would leave in memory (slice the classifier names, Mbps per MHz) is
+        computed from those draws directly, without running the agent through them.
+        """
+        from wireless_agent.intent import IntentClassifier
+        from wireless_agent.traffic import classifier_slice, warmup_profile
 
         with self._warm_lock:
             key = (unit.scenario, unit.seed)
@@ -232,24 +237,13 @@ class UnitRunner:
             # which is what the scored agent looks up.
             name = _scenario(spec, unit.seed, 1).name
             population = load_population(spec, seed=unit.seed)
-            agent = SlicingAgent(AgentConfig(model="offline"), memory=memory)
             length = min(max(self.cfg.users or DEFAULT_USERS), len(population)) or 1
-            for k in range(self.cfg.warmup):
-                if memory.episode_count(name) >= self.cfg.warmup:
-                    break
-                env = SlicingEnv(population, users=length, rate_model=self.cfg.rate_model,
-                                 mode="dynamic")
-                env.scenario.name = name
-                obs, _ = env.reset(seed=WARMUP_SEED + k)
-                agent.reset(env, episode_id=f"warmup-{name}-{k}")
-                done = False
-                while not done:
-                    stepped = agent.act(env, obs).step
-                    assert stepped is not None  # the agent's action node steps the env
-                    obs, done = stepped[0], bool(stepped[2])
-                    self.warmup_decisions += 1
-                agent.end_episode()
-            memory.flush()
+            profile = warmup_profile(
+                population, self.cfg.warmup, length,
+                classifier_slice(IntentClassifier.default()), self.cfg.rate_model,
+                first_seed=WARMUP_SEED, departures=self.cfg.mode == "dynamic")
+            memory.use_profile(name, profile)
+            self.warmup_decisions += profile.records
             self._warmed.add(key)
 
     def policy(self, unit: Unit) -> Any:
@@ -265,7 +259,7 @@ class UnitRunner:
         if unit.method == "prompt":
             from baselines.prompt import PromptBaseline
 
-            return PromptBaseline(self.cfg.model)
+            return PromptBaseline(self.cfg.model, timeout_s=self.cfg.timeout_s)
         from baselines.registry import make_policy
 
         return make_policy(unit.method)
@@ -306,6 +300,8 @@ class UnitRunner:
                 rows.append(_snapshot(unit, step + 1, info, history, self.cfg.model))
         if hasattr(policy, "end_episode"):
             policy.end_episode()
+        if self.cfg.mode == "dynamic" and rows:
+            rows[-1].update(dynamic_scores(env, info))
         return rows
 
 
@@ -353,7 +349,7 @@ class Evaluation:
 
     @property
     def warmup_decisions(self) -> int:
-        """Agent decisions made to give the memory past episodes."""
+        """Past-episode arrivals the warm-up profiles were computed from (no agent runs)."""
         return self.runner.warmup_decisions
 
     @property
@@ -431,13 +427,41 @@ def with_seed_stats(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in rows:
         group = groups[(r["scenario"], r["method"], int(r["users"]))]
         stats: dict[str, Any] = {"seeds": len(group)}
-        for col, name in (("throughput_mbps", "throughput"), ("admitted", "admitted")):
+        for col, name in (("throughput_mbps", "throughput"), ("admitted", "admitted"),
+                          ("ratio_to_bound", "ratio_to_bound"),
+                          ("ratio_to_label_bound", "ratio_to_label_bound")):
+            if col not in r:
+                continue
             unit = "_mbps" if col == "throughput_mbps" else ""
-            avg, ci = mean(g[col] for g in group), ci95(g[col] for g in group)
+            avg, ci = mean(g.get(col) for g in group), ci95(g.get(col) for g in group)
             stats[f"{name}_mean{unit}"] = "" if avg is None else round(avg, 4)
             stats[f"{name}_ci95{unit}"] = "" if ci is None else round(ci, 4)
         out.append({**r, **stats})
     return out
+
+
+def dynamic_scores(env: SlicingEnv, info: dict[str, Any]) -> dict[str, Any]:
+    """Dynamic mode's scores of an episode: time-averaged Mbps against per-interval bounds.
+
+    `bound_mbps` lets any slice take any user present (a bound whatever a method classifies);
+    `label_bound_mbps` keeps users in their true slices (tighter, a bound for methods that
+    place users where they belong).
+    """
+    from baselines.dynamic_bound import interval_bound
+
+    table = env.rate_model.per_mhz_table
+    bound = interval_bound(env.schedule, table, labels="any")  # whatever a method classifies
+    labelled = interval_bound(env.schedule, table, labels="true")
+    avg = float(info["time_avg_throughput_mbps"])
+    arrivals = int(info["admitted"]) + int(info["rejected"])
+    return {
+        "time_avg_throughput_mbps": round(avg, 4), "bound_mbps": round(bound, 4),
+        "ratio_to_bound": round(avg / bound, 6) if bound > 0 else "",
+        "label_bound_mbps": round(labelled, 4),
+        "ratio_to_label_bound": round(avg / labelled, 6) if labelled > 0 else "",
+        "blocking_rate": round(int(info["rejected"]) / arrivals, 6) if arrivals else "",
+        "peak_violations": int(info["peak_violations"]),
+    }
 
 
 def _lost_memory(exc: BaseException) -> bool:

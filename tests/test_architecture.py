@@ -101,12 +101,8 @@ def test_the_graph_sees_the_project(graph: dict[str, set[str]]) -> None:
     assert "env.campus" in graph["env.scenarios"]
 
 
-# Cycles another branch of issue 17 removes (the backend factory); drop once merged.
-PENDING = [["wireless_agent.models.backend", "wireless_agent.models.tiered"]]
-
-
 def test_no_import_cycle_between_modules(graph: dict[str, set[str]]) -> None:
-    assert [c for c in cycles(graph) if c not in PENDING] == []
+    assert cycles(graph) == []
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:

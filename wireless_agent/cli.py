@@ -80,13 +80,14 @@ def scenarios(
 
 def render_table(summary: list[dict[str, Any]], title: str) -> Table:
     """The comparison table of an evaluation."""
-    from evals.table import TABLE_COLUMNS, final_rows, format_cell
+    from evals.table import final_rows, format_cell, table_columns
 
     table = Table(title=title)
-    for _, header in TABLE_COLUMNS:
+    columns = table_columns(summary)
+    for _, header in columns:
         table.add_column(header, justify="left" if header in ("scenario", "method") else "right")
     for row in final_rows(summary):
-        table.add_row(*(format_cell(key, row.get(key), row) for key, _ in TABLE_COLUMNS))
+        table.add_row(*(format_cell(key, row.get(key), row) for key, _ in columns))
     return table
 
 
@@ -332,6 +333,25 @@ def bench(
             label = f"{key} {name}" if name else key
             table.add_row(label, f"{v:,.3f}" if isinstance(v, float) else str(v))
     console.print(table)
+
+
+# -- intent-eval ------------------------------------------------------------------------------
+
+
+@app.command("intent-eval")
+def intent_eval(
+    out: Annotated[Path | None, typer.Option(help="Also write the report to this file "
+                                             "(atomic).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="JSON instead of markdown.")] = False,
+    errors: Annotated[bool, typer.Option(help="List every misclassified request.")] = False,
+    latency: Annotated[bool, typer.Option(help="Time p50/p95 per decision.")] = True,
+) -> None:
+    """Offline intent classifier on the held-out requests: category x language, ECE, errors."""
+    from evals.intent_eval import run
+
+    if out is not None and out.is_dir():
+        fail(f"--out {out} is a folder; give a file name such as intent.md")
+    typer.echo(run(out, json_, errors, latency), nl=False)
 
 
 # -- models -----------------------------------------------------------------------------------

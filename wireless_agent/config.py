@@ -112,6 +112,7 @@ class AgentConfig:
     chroma_url: str | None = field(default_factory=chroma_url)
     privacy: bool = True
     anticipate: bool = True
+    k_examples: int = 4
     k_knowledge: int = 2
     k_episodes: int = 3
     max_replans: int = 2

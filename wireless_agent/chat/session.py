@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,8 @@ def _recalled(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             spec = BY_INDEX.get(int(meta.get("slice_index", 0)))
             row["slice"] = spec.name if spec else None
             row["admitted"] = bool(meta.get("admitted"))
+        elif item["kind"] == "example":  # a labelled request shown to the model
+            row["slice"] = meta.get("slice")
         out.append(row)
     return out
 
@@ -245,7 +248,7 @@ class ChatSession:
         self.records.append(record)
         return record
 
-    def _record(self, out: dict[str, Any], user: Any, before: Any) -> dict[str, Any]:
+    def _record(self, out: Mapping[str, Any], user: Any, before: Any) -> dict[str, Any]:
         """Everything a later question may ask about one decision, JSON-ready."""
         plan, intent, info = out["plan"], out["intent"], out["result"]["info"]
         env = self._network.env

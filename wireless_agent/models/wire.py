@@ -138,6 +138,39 @@ def _bounded(call: Callable[[], WireReply], deadline: float) -> WireReply:
     return reply
 
 
+_END = object()
+
+
+def bounded_iter(make: Callable[[], Iterator[Any]], deadline: float) -> Iterator[Any]:
+    """The items of `make()`, produced in a worker thread, ending with CallTimeout at the deadline.
+
+    A client that checks its timeout per read never notices a server sending one byte a second;
+    this bounds the whole stream whatever the socket does.
+    """
+    out: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue()
+
+    def work() -> None:
+        try:
+            for item in make():
+                out.put((item, None))
+        except BaseException as exc:  # handed to the caller, never lost in the thread
+            out.put((None, exc))
+        else:
+            out.put((_END, None))
+
+    threading.Thread(target=work, daemon=True, name="model-stream").start()
+    while True:
+        try:
+            item, exc = out.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise CallTimeout("deadline passed") from None
+        if exc is not None:
+            raise exc
+        if item is _END:
+            return
+        yield item
+
+
 def post(url: str, body: dict[str, Any], headers: dict[str, str], timeout_s: float,
          read: Callable[[Iterator[str]], WireReply],
          sleep: Callable[[float], None] = time.sleep) -> WireReply:

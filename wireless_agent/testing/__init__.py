@@ -26,6 +26,8 @@ class Reply:
     usage: tuple[int, int] | None = None  # (prompt, completion); None: estimated from text
     send_usage: bool = True  # False: no token counts in the answer
     chunk_chars: int = 8  # size of the streamed pieces
+    headers: dict[str, str] = field(default_factory=dict)  # extra response headers (Retry-After)
+    trickle_s: float = 0.0  # > 0: stream the answer one byte every trickle_s seconds
 
     @classmethod
     def json(cls, obj: Any, **knobs: Any) -> Reply:
@@ -38,9 +40,10 @@ class Reply:
         return cls(content='{"slice": "eMBB", "bandwidth": 1', **knobs)
 
     @classmethod
-    def http_error(cls, status: int = 500, message: str = "internal server error") -> Reply:
+    def http_error(cls, status: int = 500, message: str = "internal server error",
+                   **knobs: Any) -> Reply:
         """An HTTP error answer."""
-        return cls(status=status, error=message)
+        return cls(status=status, error=message, **knobs)
 
     @classmethod
     def tool_call(cls, name: str, arguments: dict[str, Any], **knobs: Any) -> Reply:
@@ -122,14 +125,28 @@ class FakeHandler(BaseHTTPRequestHandler):
         self.fake.record(Recorded(self.command, self.path, body, headers))
         return body
 
-    def send_json(self, status: int, obj: Any) -> None:
+    def send_json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
         """Answer with one JSON document."""
         data = json.dumps(obj).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+    def send_bytes(self, data: bytes, reply: Reply) -> None:
+        """Write part of a streamed answer: at once, or a byte at a time when it trickles."""
+        if reply.trickle_s <= 0:
+            self.wfile.write(data)
+            self.wfile.flush()
+            return
+        for i in range(len(data)):
+            if self.fake.stopping.wait(reply.trickle_s):
+                return
+            self.wfile.write(data[i : i + 1])
+            self.wfile.flush()
 
     def start_stream(self, content_type: str) -> None:
         """Begin a streamed answer that ends when the connection closes."""

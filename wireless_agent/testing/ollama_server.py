@@ -67,7 +67,7 @@ class OllamaHandler(FakeHandler):
             reply = self.fake.next_reply(body)
             self.wait(reply)
             if reply.status != 200:
-                self.send_json(reply.status, {"error": reply.error})
+                self.send_json(reply.status, {"error": reply.error}, reply.headers)
             elif body.get("stream", True):
                 self._stream(reply, body)
             else:
@@ -120,8 +120,7 @@ class OllamaHandler(FakeHandler):
         self.start_stream("application/x-ndjson")
 
         def send(obj: dict[str, Any]) -> None:
-            self.wfile.write(json.dumps(obj).encode() + b"\n")
-            self.wfile.flush()
+            self.send_bytes(json.dumps(obj).encode() + b"\n", reply)
 
         for piece in reply.pieces():
             send({"model": body.get("model", ""), "created_at": _now(),

@@ -113,3 +113,10 @@ def test_a_chroma_url_with_no_server_is_one_line_in_process(
     line = _one_line(res.stderr)
     assert res.exit_code == 2
     assert "no Chroma server answers" in line and "unset WIRELESS_AGENT_CHROMA_URL" in line
+
+
+def test_the_chat_reads_the_model_variable_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WIRELESS_AGENT_MODEL", "nosuch:backend")
+    res = CliRunner().invoke(app, ["chat", "--memory", str(tmp_path / "m")], input="/quit\n")
+    assert res.exit_code == 2 and "nosuch" in _one_line(res.stderr)

@@ -178,7 +178,11 @@ def intent_report(clf: IntentClassifier | None = None, latency: bool = False) ->
 
 def _cell(s: dict) -> str:
     """Accuracy and count of one table cell, or a dash when it is empty."""
-    return f"{s['accuracy']:.0%} ({s['n']})" if s["n"] else "-"
+    if not s["n"]:
+        return "-"
+    # One decimal, so that 99.6 % is not shown as 100 %.
+    acc = "100%" if s["accuracy"] == 1.0 else f"{s['accuracy']:.1%}"
+    return f"{acc} ({s['n']})"
 
 
 def markdown(report: dict) -> str:

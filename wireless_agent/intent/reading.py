@@ -130,7 +130,8 @@ def read_request(text: str) -> Reading:
     """Normalise, split into sentences, weigh each by need and context cues, find concepts."""
     normalised = normalise_text(text)
     lexicon = default_lexicon()
-    portuguese = language_of(normalised) == "pt"
+    # Only a text with "no" in it needs to know whether it is Portuguese.
+    portuguese = " no " in f" {normalised} " and language_of(normalised) == "pt"
     parts = [p for p in _SENTENCE.split(normalised) if p and p.strip()]
     pieces: list[tuple[str, bool]] = []
     for k, part in enumerate(parts):

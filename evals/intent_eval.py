@@ -27,6 +27,7 @@ CONFIRM = DATA / "confirm"
 FINAL = DATA / "final"
 CHECK = DATA / "check"
 PROBE = DATA / "probe"
+LAST = DATA / "last"  # never tuned on
 LANGUAGES = ("en", "zh", "es", "de", "fr", "pt", "ja", "ar", "hi")
 # Category ids of the held-out rows and how the table names them.
 CATEGORIES = {
@@ -76,7 +77,7 @@ def heldout_sets() -> dict[str, list[dict]]:
         sets[f"hard:{path.stem}"] = [{**r, "lang": path.stem} for r in _jsonl(path)]
     for path in sorted(FRESH.glob("*.jsonl")):
         sets[f"fresh:{path.stem}"] = _jsonl(path)  # rows carry their own language
-    for folder in (UNSEEN, CONFIRM, FINAL, CHECK, PROBE):
+    for folder in (UNSEEN, CONFIRM, FINAL, CHECK, PROBE, LAST):
         for path in sorted(folder.glob("*.jsonl")):
             sets[f"{folder.name}:{path.stem}"] = [{**r, "lang": path.stem} for r in _jsonl(path)]
     return sets

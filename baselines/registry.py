@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from baselines.base import Policy
 from baselines.greedy import GreedyBaseline
 from baselines.optimal import OptimalBaseline
 from baselines.rule import RuleBaseline
+from env.policy import Policy
 
 
 def _agent(**options: Any) -> Policy:

@@ -190,9 +190,9 @@ def _direction(text: str, start: int, end: int) -> str | None:
         for m in regex.finditer(before):
             d = len(before) - m.end()
             best = min(best, (d, name)) if best else (d, name)
-        m = regex.search(after)
-        if m:
-            best = min(best, (m.start(), name)) if best else (m.start(), name)
+        first = regex.search(after)
+        if first:
+            best = min(best, (first.start(), name)) if best else (first.start(), name)
     return best[1] if best else None
 
 

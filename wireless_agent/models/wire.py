@@ -107,9 +107,9 @@ def _lines(client: httpx.Client, url: str, body: dict[str, Any], headers: dict[s
             raise WireError(f"HTTP {resp.status_code}: {_error_text(raw)}", resp.status_code,
                             _retry_after(resp.headers.get("retry-after")))
         buffer = ""
-        for chunk in resp.iter_text():
+        for piece in resp.iter_text():
             _remaining(deadline)
-            buffer += chunk
+            buffer += piece
             while "\n" in buffer:
                 line, buffer = buffer.split("\n", 1)
                 yield line
@@ -136,6 +136,39 @@ def _bounded(call: Callable[[], WireReply], deadline: float) -> WireReply:
         raise exc
     assert reply is not None
     return reply
+
+
+_END = object()
+
+
+def bounded_iter(make: Callable[[], Iterator[Any]], deadline: float) -> Iterator[Any]:
+    """The items of `make()`, produced in a worker thread, ending with CallTimeout at the deadline.
+
+    A client that checks its timeout per read never notices a server sending one byte a second;
+    this bounds the whole stream whatever the socket does.
+    """
+    out: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue()
+
+    def work() -> None:
+        try:
+            for item in make():
+                out.put((item, None))
+        except BaseException as exc:  # handed to the caller, never lost in the thread
+            out.put((None, exc))
+        else:
+            out.put((_END, None))
+
+    threading.Thread(target=work, daemon=True, name="model-stream").start()
+    while True:
+        try:
+            item, exc = out.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise CallTimeout("deadline passed") from None
+        if exc is not None:
+            raise exc
+        if item is _END:
+            return
+        yield item
 
 
 def post(url: str, body: dict[str, Any], headers: dict[str, str], timeout_s: float,

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 
 @dataclass
@@ -26,6 +26,8 @@ class Reply:
     usage: tuple[int, int] | None = None  # (prompt, completion); None: estimated from text
     send_usage: bool = True  # False: no token counts in the answer
     chunk_chars: int = 8  # size of the streamed pieces
+    headers: dict[str, str] = field(default_factory=dict)  # extra response headers (Retry-After)
+    trickle_s: float = 0.0  # > 0: stream the answer one byte every trickle_s seconds
 
     @classmethod
     def json(cls, obj: Any, **knobs: Any) -> Reply:
@@ -38,9 +40,10 @@ class Reply:
         return cls(content='{"slice": "eMBB", "bandwidth": 1', **knobs)
 
     @classmethod
-    def http_error(cls, status: int = 500, message: str = "internal server error") -> Reply:
+    def http_error(cls, status: int = 500, message: str = "internal server error",
+                   **knobs: Any) -> Reply:
         """An HTTP error answer."""
-        return cls(status=status, error=message)
+        return cls(status=status, error=message, **knobs)
 
     @classmethod
     def tool_call(cls, name: str, arguments: dict[str, Any], **knobs: Any) -> Reply:
@@ -122,14 +125,28 @@ class FakeHandler(BaseHTTPRequestHandler):
         self.fake.record(Recorded(self.command, self.path, body, headers))
         return body
 
-    def send_json(self, status: int, obj: Any) -> None:
+    def send_json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
         """Answer with one JSON document."""
         data = json.dumps(obj).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+    def send_bytes(self, data: bytes, reply: Reply) -> None:
+        """Write part of a streamed answer: at once, or a byte at a time when it trickles."""
+        if reply.trickle_s <= 0:
+            self.wfile.write(data)
+            self.wfile.flush()
+            return
+        for i in range(len(data)):
+            if self.fake.stopping.wait(reply.trickle_s):
+                return
+            self.wfile.write(data[i : i + 1])
+            self.wfile.flush()
 
     def start_stream(self, content_type: str) -> None:
         """Begin a streamed answer that ends when the connection closes."""
@@ -157,7 +174,9 @@ class FakeServer:
     """A threaded HTTP server on 127.0.0.1 (ephemeral port) with a queue of scripted replies.
 
     Replies are taken from the queue first, then from `responder(body)` when it returns
-    something, then `default`. Every request is kept in `requests`.
+    something, then `default`. With no `default` (the norm) a model call past the script is
+    answered with HTTP 500 and fails the test when the server stops: a test must script every
+    answer it relies on. Every request is kept in `requests`.
     """
 
     handler: type[FakeHandler] = FakeHandler
@@ -165,7 +184,7 @@ class FakeServer:
     def __init__(
         self,
         models: list[str] | None = None,
-        default: Answer = "ok",
+        default: Answer | None = None,
         responder: Responder | None = None,
         delay_s: float = 0.0,
     ) -> None:
@@ -174,6 +193,7 @@ class FakeServer:
         self.responder = responder
         self.delay_s = delay_s
         self.requests: list[Recorded] = []
+        self.unscripted: list[Any] = []  # bodies of model calls past the script
         self.stopping = threading.Event()
         self._queue: deque[Answer] = deque()
         self._lock = threading.Lock()
@@ -182,7 +202,7 @@ class FakeServer:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> FakeServer:
+    def start(self) -> Self:
         """Listen on an ephemeral loopback port and serve in a daemon thread."""
         self._httpd = _Server(("127.0.0.1", 0), self.handler)
         self._httpd.owner = self
@@ -199,11 +219,22 @@ class FakeServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> FakeServer:
+    def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         self.stop()
+        if exc_type is None:  # an error already failing the block is the one to see
+            self.check_script()
+
+    def check_script(self) -> None:
+        """Fail (AssertionError) if a model call came after the script ran out."""
+        with self._lock:
+            late = list(self.unscripted)
+        if late:
+            raise AssertionError(
+                f"scripted fake: {len(late)} model call(s) after the script ran out (first: "
+                f"{str(late[0])[:200]}); script() more answers or give responder= or default=")
 
     @property
     def port(self) -> int:
@@ -219,7 +250,7 @@ class FakeServer:
 
     # -- scripting ------------------------------------------------------------------------
 
-    def script(self, *answers: Answer) -> FakeServer:
+    def script(self, *answers: Answer) -> Self:
         """Queue answers for the next model calls, in order."""
         with self._lock:
             self._queue.extend(answers)
@@ -240,7 +271,11 @@ class FakeServer:
             answer = self.responder(body)
             if answer is not None:
                 return as_reply(answer)
-        return as_reply(self.default)
+        if self.default is not None:
+            return as_reply(self.default)
+        with self._lock:
+            self.unscripted.append(body)
+        return Reply.http_error(500, "scripted fake: the script is exhausted")
 
     def record(self, request: Recorded) -> None:
         """Keep a received request."""

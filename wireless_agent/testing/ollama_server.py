@@ -6,7 +6,7 @@ import hashlib
 import json
 import math
 import time
-from typing import Any
+from typing import Any, cast
 
 from wireless_agent.testing import FakeHandler, FakeServer, Reply
 
@@ -32,6 +32,11 @@ def fake_embedding(text: str, dim: int) -> list[float]:
 
 class OllamaHandler(FakeHandler):
     """Speaks the parts of the Ollama API that langchain-ollama and ollama-python use."""
+
+    @property
+    def fake(self) -> FakeOllamaServer:
+        """The FakeOllamaServer this request belongs to."""
+        return cast(FakeOllamaServer, self.server.owner)
 
     def do_GET(self) -> None:
         """GET /api/tags (and /api/version)."""
@@ -62,7 +67,7 @@ class OllamaHandler(FakeHandler):
             reply = self.fake.next_reply(body)
             self.wait(reply)
             if reply.status != 200:
-                self.send_json(reply.status, {"error": reply.error})
+                self.send_json(reply.status, {"error": reply.error}, reply.headers)
             elif body.get("stream", True):
                 self._stream(reply, body)
             else:
@@ -115,8 +120,7 @@ class OllamaHandler(FakeHandler):
         self.start_stream("application/x-ndjson")
 
         def send(obj: dict[str, Any]) -> None:
-            self.wfile.write(json.dumps(obj).encode() + b"\n")
-            self.wfile.flush()
+            self.send_bytes(json.dumps(obj).encode() + b"\n", reply)
 
         for piece in reply.pieces():
             send({"model": body.get("model", ""), "created_at": _now(),

@@ -51,16 +51,17 @@ class OpenAIHandler(FakeHandler):
         reply = self.fake.next_reply(body)
         self.wait(reply)
         if reply.status != 200:
-            self._error(reply.status, reply.error, "server_error")
+            self._error(reply.status, reply.error, "server_error", reply.headers)
         elif body.get("stream"):
             self._stream(reply, body)
         else:
             self._complete(reply, body)
 
-    def _error(self, status: int, message: str, code: str) -> None:
+    def _error(self, status: int, message: str, code: str,
+               headers: dict[str, str] | None = None) -> None:
         self.send_json(status, {"error": {"message": message, "type": "invalid_request_error"
                                           if status < 500 else "server_error",
-                                          "param": None, "code": code}})
+                                          "param": None, "code": code}}, headers)
 
     def _complete(self, reply: Reply, body: dict[str, Any]) -> None:
         message: dict[str, Any] = {"role": "assistant", "content": reply.content or None,
@@ -84,8 +85,7 @@ class OpenAIHandler(FakeHandler):
 
         def send(choices: list[dict[str, Any]], **extra: Any) -> None:
             chunk = {**base, "choices": choices, **extra}
-            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-            self.wfile.flush()
+            self.send_bytes(f"data: {json.dumps(chunk)}\n\n".encode(), reply)
 
         def delta(d: dict[str, Any], finish: str | None = None) -> list[dict[str, Any]]:
             return [{"index": 0, "delta": d, "logprobs": None, "finish_reason": finish}]
@@ -98,8 +98,7 @@ class OpenAIHandler(FakeHandler):
         send(delta({}, "tool_calls" if reply.tool_calls else "stop"))
         if reply.send_usage and (body.get("stream_options") or {}).get("include_usage"):
             send([], usage=_usage(reply, body))
-        self.wfile.write(b"data: [DONE]\n\n")
-        self.wfile.flush()
+        self.send_bytes(b"data: [DONE]\n\n", reply)
 
 
 class FakeOpenAIServer(FakeServer):

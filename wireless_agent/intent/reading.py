@@ -33,7 +33,7 @@ _NEED = re.compile(
     r"\b(need|needs|needed|want|wants|require\w*|request\w*|asking|looking for|please|must|"
     r"has to|have to|i'd like|we'd like|set me up|provision|necesit\w*|quiero|queremos|"
     r"requier\w*|por favor|brauch\w*|mochte\w*|benotig\w*|bitte|besoin|veux|voudrais|faut|"
-    r"preciso|precisamos|quero|"
+    r"precis\w*|quero|"
     # What the request is for, and focus words that single out the need among the context.
     r"this request|the request|request is|only for|just for|solicitud|pedido|demande|anfrage|"
     r"antrag|solo|solamente|nur|seulement|uniquement|apenas)\b|需要|想要|请|必要|したい|ほしい|"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from wireless_agent.intent.clarify import language_of
 from wireless_agent.intent.lexicon import Hit, default_lexicon
 from wireless_agent.intent.text import normalise_text
 
@@ -32,7 +33,7 @@ _NEED = re.compile(
     r"\b(need|needs|needed|want|wants|require\w*|request\w*|asking|looking for|please|must|"
     r"has to|have to|i'd like|we'd like|set me up|provision|necesit\w*|quiero|queremos|"
     r"requier\w*|por favor|brauch\w*|mochte\w*|benotig\w*|bitte|besoin|veux|voudrais|faut|"
-    r"preciso|precisamos|quero|"
+    r"precis\w*|quero|"
     # What the request is for, and focus words that single out the need among the context.
     r"this request|the request|request is|only for|just for|solicitud|pedido|demande|anfrage|"
     r"antrag|solo|solamente|nur|seulement|uniquement|apenas)\b|需要|想要|请|必要|したい|ほしい|"
@@ -93,7 +94,8 @@ def _scope_start(text: str, pos: int) -> int:
     return last
 
 
-def _read_segment(text: str, hits: list[Hit]) -> tuple[str, list[str]]:
+def _read_segment(text: str, hits: list[Hit], portuguese: bool = False
+                  ) -> tuple[str, list[str]]:
     """Negated spans removed from the text, and the concept tokens of what is left."""
     # A concept phrase that contains the cue ("no delay", "doesn't matter") is not a negation.
     protected = [(h.start, h.end) for h in hits]
@@ -101,6 +103,8 @@ def _read_segment(text: str, hits: list[Hit]) -> tuple[str, list[str]]:
     for regex, after in ((_NEG_BEFORE, True), (_NEG_AFTER, False)):
         for m in regex.finditer(text):
             if any(s <= m.start() < e for s, e in protected):
+                continue
+            if portuguese and m.group() == "no":  # "no hospital": in the hospital
                 continue
             if after:
                 negated.append((m.start(), _scope_end(text, m.end())))
@@ -126,13 +130,17 @@ def read_request(text: str) -> Reading:
     """Normalise, split into sentences, weigh each by need and context cues, find concepts."""
     normalised = normalise_text(text)
     lexicon = default_lexicon()
+    # Only a text with "no" in it needs to know whether it is Portuguese.
+    portuguese = " no " in f" {normalised} " and language_of(normalised) == "pt"
     parts = [p for p in _SENTENCE.split(normalised) if p and p.strip()]
     pieces: list[tuple[str, bool]] = []
-    for part in parts:
+    for k, part in enumerate(parts):
         cuts = [m.start() for m in _CONTRAST.finditer(part) if m.start() > 0]
         bounds = [0, *cuts, len(part)]
-        pieces.extend((part[a:b], i > 0) for i, (a, b) in enumerate(zip(bounds, bounds[1:],
-                                                                        strict=False)))
+        # A sentence that opens with a contrast ("... . This time, ...") follows one, too.
+        opens = k > 0 and bool(_CONTRAST.match(part.lstrip()))
+        pieces.extend((part[a:b], i > 0 or opens) for i, (a, b) in enumerate(zip(bounds, bounds[1:],
+                                                                                 strict=False)))
     segments = []
     every: set[str] = set()
     contrasted = any(after for _, after in pieces)
@@ -140,7 +148,7 @@ def read_request(text: str) -> Reading:
     for (piece, after_contrast), need in zip(pieces or [(normalised, False)], needs or [False],
                                              strict=True):
         hits = lexicon.find(piece)
-        kept, concepts = _read_segment(piece, hits)
+        kept, concepts = _read_segment(piece, hits, portuguese)
         every.update(concepts)
         if len(pieces) <= 1 or after_contrast or need:
             weight = NEED_WEIGHT

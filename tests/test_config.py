@@ -77,9 +77,7 @@ def test_the_memory_variable_and_argument_move_it(
 def test_only_the_config_module_reads_the_environment() -> None:
     """Every os.environ / os.getenv read of library code goes through config.env_text."""
     allowed = {"wireless_agent/config.py", "wireless_agent/testing/__init__.py",
-               "wireless_agent/testing/llama_server.py",
-               # the context branch of issue 17 moves these onto config.env_text
-               "wireless_agent/models/backend.py", "wireless_agent/models/tiered.py"}
+               "wireless_agent/testing/llama_server.py"}
     readers = set()
     for pkg in ("wireless_agent", "env", "baselines", "evals"):
         for path in (ROOT / pkg).rglob("*.py"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import time
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 from pydantic import BaseModel, SecretStr
 
 from wireless_agent import boundary
+from wireless_agent.config import env_text
 from wireless_agent.models import wire
 from wireless_agent.models.endpoints import ollama_host, openai_base_url, openai_key
 from wireless_agent.models.errors import BackendError
@@ -44,7 +44,7 @@ RETRY_NOTE = (
 
 def max_tokens_from_env() -> int:
     """The answer bound from WIRELESS_AGENT_MAX_TOKENS, else MAX_TOKENS."""
-    raw = os.environ.get(MAX_TOKENS_ENV, "").strip()
+    raw = env_text(MAX_TOKENS_ENV)
     try:
         value = int(raw) if raw else MAX_TOKENS
     except ValueError:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -15,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError, create_model
 
 from wireless_agent import boundary
+from wireless_agent.config import env_text
 from wireless_agent.models.backend import ModelBackend
+from wireless_agent.models.errors import is_outage
 from wireless_agent.models.once import warn_once
 from wireless_agent.models.parsing import Validator
 from wireless_agent.models.protocol import Prompt
@@ -39,15 +39,6 @@ DEVICE_THRESHOLD = 0.97
 # Self-reported LLM confidences run high, so a model tier has to be fairly sure to stop the climb.
 MODEL_THRESHOLD = 0.8
 COOLDOWN_S = 30.0
-# Failures that will repeat on the next decision too: the tier is down or misconfigured.
-_OUTAGE = re.compile(
-    r"^(connection failed|timeout|HTTP (5\d\d|429|401|403|404)\b)|needs OPENAI_API_KEY"
-)
-
-_REQUEST_FAULT = re.compile(r"valid|schema|response_format|format|parse|unsupported|expected",
-                            re.IGNORECASE)
-
-
 class TieredDecision(IntentDecision):
     """An intent decision plus the tier that made it and whether it was a fallback."""
 
@@ -71,17 +62,6 @@ def last_user_text(prompt: Prompt) -> str:
     pairs = list(prompt)
     users = [t for role, t in pairs if role in ("user", "human")]
     return (users or [t for _, t in pairs] or [""])[-1]
-
-
-def is_outage(error: str | None) -> bool:
-    """Whether a failed call means the tier is down (connection, timeout, 5xx, bad config).
-
-    An HTTP 500 that names a fault in the request (a validation error, a refused format) is
-    the server answering deterministically, not an outage: the next request would be served.
-    """
-    if not error or _OUTAGE.search(error) is None:
-        return False
-    return not (error.startswith("HTTP 500") and _REQUEST_FAULT.search(error) is not None)
 
 
 def parse_thresholds(text: str) -> list[float]:
@@ -380,13 +360,13 @@ class TieredBackend:
 
 def thresholds_from_env() -> list[float] | None:
     """Thresholds from WIRELESS_AGENT_TIER_THRESHOLDS, or None when it is unset."""
-    raw = os.environ.get(THRESHOLDS_ENV, "").strip()
+    raw = env_text(THRESHOLDS_ENV)
     return parse_thresholds(raw) if raw else None
 
 
 def cooldown_from_env() -> float:
     """The cool-down from WIRELESS_AGENT_TIER_COOLDOWN_S (seconds), else the default."""
-    raw = os.environ.get(COOLDOWN_ENV, "").strip()
+    raw = env_text(COOLDOWN_ENV)
     try:
         return float(raw) if raw else COOLDOWN_S
     except ValueError:

@@ -254,3 +254,18 @@ def test_eval_meets_the_targets_on_north_and_south(tmp_path: Path) -> None:
 def test_urllc_and_embb_limits_are_what_the_tests_assume() -> None:
     assert (EMBB.capacity_mhz, EMBB.bw_min_mhz, EMBB.bw_max_mhz) == (90.0, 6.0, 20.0)
     assert (URLLC.capacity_mhz, URLLC.bw_min_mhz, URLLC.bw_max_mhz) == (30.0, 1.0, 5.0)
+
+
+def test_paired_ratios_match_each_episode_with_its_optimum() -> None:
+    from evals.ratios import paired
+
+    def row(method: str, seed: int, tp: float, admitted: int) -> dict:
+        return {"scenario": "campus", "method": method, "seed": str(seed), "users": "30",
+                "throughput_mbps": str(tp), "admitted": str(admitted),
+                "min_rate_violations": "0"}
+
+    rows = paired([row("optimal", 0, 1000.0, 20), row("agent", 0, 990.0, 19),
+                   row("optimal", 1, 1000.0, 20), row("agent", 1, 970.0, 20),
+                   row("agent", 2, 900.0, 20)])  # seed 2 has no optimum: left out
+    assert [(r["seed"], round(r["ratio"], 3), r["ok"]) for r in rows] == [
+        ("0", 0.99, True), ("1", 0.97, False)]

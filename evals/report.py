@@ -62,6 +62,9 @@ def render_report(summary: list[dict[str, Any]], manifest: dict[str, Any] | None
                        "{:.1f}") if is_dynamic(summary) else
         _per_n_section(summary, scenarios, published, "throughput_mbps", "throughput_mbps",
                        "Throughput per N (Mbps)", 1.0, "{:.1f}"),
+        _per_n_section(summary, scenarios, {}, "ratio_to_bound", "ratio_to_bound",
+                       "Time-averaged throughput over the per-interval bound (any slice), per N "
+                       "(%)", 100.0, "{:.1f}") if is_dynamic(summary) else "",
         _per_n_section(summary, scenarios, published, "bandwidth_utilization",
                        "bandwidth_utilization_percent", "Bandwidth utilization per N (%)",
                        100.0, "{:.1f}"),

@@ -18,7 +18,7 @@ from env.slicing_env import SlicingEnv
 from evals.slicing_eval import WARMUP_SEED, EvalConfig, Evaluation
 from wireless_agent.intent import IntentClassifier
 from wireless_agent.memory.store import AgentMemory
-from wireless_agent.planner import plan_admission, slice_value
+from wireless_agent.planner import RULES, batch_value, plan_admission, slice_value
 from wireless_agent.traffic import (
     TrafficProfile,
     classifier_slice,
@@ -60,41 +60,69 @@ def test_slice_value_is_the_milp_optimum_of_a_slice() -> None:
             assert mbps == pytest.approx(float(bw @ rates), rel=1e-9)
 
 
-def test_a_poor_channel_is_turned_away_when_better_users_are_expected() -> None:
+@pytest.mark.parametrize("rule", RULES)
+def test_a_poor_channel_is_turned_away_when_better_users_are_expected(rule: str) -> None:
     good, poor = float(PAPER[15]), float(PAPER[5])
     profile = _profile({1: [good], 2: [float(PAPER[10])]}, {1: 0.5, 2: 0.5})
     empty = np.zeros(0, dtype=np.int64)
     # 20 arrivals to come, 10 of them CQI-15 eMBB users: 13 fit in 90 MHz at 6.6 MHz each.
     # A CQI-5 user takes 16 MHz, room for 2.4 of them: it would cost users.
-    plan = plan_admission(1, poor, 0, empty, np.zeros(0), profile, remaining=30)
-    assert not plan.admit and "crowd out" in plan.reason
+    plan = plan_admission(1, poor, 0, empty, np.zeros(0), profile, remaining=30, rule=rule)
+    assert not plan.admit and str(30) in plan.reason
     # The same user with nobody left to come, or no profile, is admitted.
-    assert plan_admission(1, poor, 0, empty, np.zeros(0), profile, remaining=0).admit
-    assert plan_admission(1, poor, 0, empty, np.zeros(0), None, remaining=30).admit
+    assert plan_admission(1, poor, 0, empty, np.zeros(0), profile, remaining=0, rule=rule).admit
+    assert plan_admission(1, poor, 0, empty, np.zeros(0), None, remaining=30, rule=rule).admit
     # A good channel is always worth it.
-    assert plan_admission(1, good, 0, empty, np.zeros(0), profile, remaining=30).admit
+    assert plan_admission(1, good, 0, empty, np.zeros(0), profile, remaining=30, rule=rule).admit
 
 
-def test_urllc_users_are_compared_on_throughput_once_counts_tie() -> None:
+@pytest.mark.parametrize("rule", RULES)
+def test_urllc_users_are_compared_on_throughput_once_counts_tie(rule: str) -> None:
     # URLLC floors are all 1 MHz: counts never tell users apart, throughput does.
     profile = _profile({1: [float(PAPER[10])], 2: [float(PAPER[15])]}, {1: 0.0, 2: 1.0})
     slice_of = np.full(29, 2)
     per_mhz = np.full(29, float(PAPER[15]))
-    poor = plan_admission(2, float(PAPER[3]), 29, slice_of, per_mhz, profile, remaining=5)
+    poor = plan_admission(2, float(PAPER[3]), 29, slice_of, per_mhz, profile, remaining=5,
+                          rule=rule)
     assert not poor.admit
-    fine = plan_admission(2, float(PAPER[15]), 29, slice_of, per_mhz, profile, remaining=5)
+    fine = plan_admission(2, float(PAPER[15]), 29, slice_of, per_mhz, profile, remaining=5,
+                          rule=rule)
     assert fine.admit
 
 
-def test_departures_make_the_rule_admit_what_a_no_departure_rule_refuses() -> None:
+@pytest.mark.parametrize("rule", RULES)
+def test_departures_make_the_rule_admit_what_a_no_departure_rule_refuses(rule: str) -> None:
     rates = {1: [float(PAPER[15])], 2: [float(PAPER[10])]}
     stays = _profile(rates, {1: 0.5, 2: 0.5})
     leaves = _profile(rates, {1: 0.5, 2: 0.5}, survival=20 / 21)
     slice_of = np.full(6, 1)
     per_mhz = np.full(6, float(PAPER[15]))
     poor = float(PAPER[5])
-    assert not plan_admission(1, poor, 6, slice_of, per_mhz, stays, remaining=200).admit
-    assert plan_admission(1, poor, 6, slice_of, per_mhz, leaves, remaining=200).admit
+    assert not plan_admission(1, poor, 6, slice_of, per_mhz, stays, remaining=200,
+                              rule=rule).admit
+    assert plan_admission(1, poor, 6, slice_of, per_mhz, leaves, remaining=200, rule=rule).admit
+
+
+def test_an_unknown_rule_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown admission rule"):
+        plan_admission(1, 10.0, 0, np.zeros(0, dtype=np.int64), np.zeros(0),
+                       _profile({1: [10.0], 2: [10.0]}, {1: 0.5, 2: 0.5}), 5, rule="best")
+
+
+def test_batch_value_is_slice_value_row_by_row() -> None:
+    rng = np.random.default_rng(5)
+    for spec in SLICES:
+        floors = np.maximum(spec.bw_min_mhz, spec.rate_min_mbps / PAPER[[15, 12]])
+        rates = PAPER[[15, 12]]
+        weight = np.array([1.0, 0.5])
+        cand = PAPER[rng.integers(1, 16, (20, 12))].astype(float)
+        cand[rng.random((20, 12)) < 0.3] = np.nan
+        users, mbps = batch_value(spec, floors, rates, weight, cand)
+        for i in range(20):
+            row = cand[i][~np.isnan(cand[i])]
+            u, t = slice_value(spec, floors, rates, weight,
+                               np.maximum(spec.bw_min_mhz, spec.rate_min_mbps / row), row)
+            assert users[i] == pytest.approx(u) and mbps[i] == pytest.approx(t)
 
 
 def test_stay_survival_is_hold_over_hold_plus_gap() -> None:
@@ -226,3 +254,18 @@ def test_eval_meets_the_targets_on_north_and_south(tmp_path: Path) -> None:
 def test_urllc_and_embb_limits_are_what_the_tests_assume() -> None:
     assert (EMBB.capacity_mhz, EMBB.bw_min_mhz, EMBB.bw_max_mhz) == (90.0, 6.0, 20.0)
     assert (URLLC.capacity_mhz, URLLC.bw_min_mhz, URLLC.bw_max_mhz) == (30.0, 1.0, 5.0)
+
+
+def test_paired_ratios_match_each_episode_with_its_optimum() -> None:
+    from evals.ratios import paired
+
+    def row(method: str, seed: int, tp: float, admitted: int) -> dict:
+        return {"scenario": "campus", "method": method, "seed": str(seed), "users": "30",
+                "throughput_mbps": str(tp), "admitted": str(admitted),
+                "min_rate_violations": "0"}
+
+    rows = paired([row("optimal", 0, 1000.0, 20), row("agent", 0, 990.0, 19),
+                   row("optimal", 1, 1000.0, 20), row("agent", 1, 970.0, 20),
+                   row("agent", 2, 900.0, 20)])  # seed 2 has no optimum: left out
+    assert [(r["seed"], round(r["ratio"], 3), r["ok"]) for r in rows] == [
+        ("0", 0.99, True), ("1", 0.97, False)]

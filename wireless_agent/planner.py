@@ -156,6 +156,7 @@ def batch_value(spec: SliceSpec, floors: np.ndarray, per_mhz: np.ndarray, weight
     real = ~np.isnan(cand_per_mhz)
     cr = np.where(real, cand_per_mhz, 0.0)
     cf = np.where(real, np.asarray(min_bandwidth(spec, np.where(real, cr, 1.0))), np.inf)
+    cf = np.where(cf <= spec.bw_max_mhz + _EPS, cf, np.inf)  # nobody can serve them
     order = np.argsort(cf, axis=1, kind="stable")
     cf = np.take_along_axis(cf, order, axis=1)
     cr = np.take_along_axis(cr, order, axis=1)
@@ -219,13 +220,16 @@ def plan_admission(
     per_mhz: np.ndarray,
     profile: TrafficProfile | None = None,
     remaining: int = 0,
-    rule: str = "quantile",
+    rule: str = "sampled",
 ) -> Plan:
     """Admit the newcomer into its slice if it fits and the expected future is no worse.
 
-    `rule` is how the future is anticipated: `quantile` (one future at evenly spaced quantiles
-    of the profile, compared on users then Mbps; the default) or `sampled` (FUTURES sampled
-    futures, a user valued at USER_VALUE_MBPS).
+    `rule` is how the future is anticipated: `sampled` (the default: FUTURES futures drawn
+    from the profile, a user valued at USER_VALUE_MBPS against throughput) or `quantile` (one
+    future at evenly spaced quantiles, compared on users, then Mbps). On generated campuses
+    (seeds 20-39, N = 30...200) the sampled rule met the per-episode targets in 70 of 83
+    episodes against 67 and lost half as many users at N = 60 (7 against 14), at about 1 ms
+    per decision against 0.2 ms; see the report of issue 12.
     """
     spec = BY_INDEX[slice_index]
     floor = float(min_bandwidth(spec, new_per_mhz))
@@ -242,6 +246,8 @@ def plan_admission(
             f"{spec.name} has {room:.1f} MHz left above its users' minimums; "
             f"this user needs {floor:.1f} MHz"), min_bandwidth=floor)
     if profile is not None and profile.known and remaining > 0:
+        if rule not in RULES:
+            raise ValueError(f"unknown admission rule {rule!r}; use one of {', '.join(RULES)}")
         if rule == "quantile":
             admit, why = anticipate(spec, floor, new_per_mhz, member_floors, member_rates,
                                     profile, remaining)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from env.campus import generate_campus
+from env.limits import cap_request
 from env.population import DATA_DIR, Scenario, ScenarioError, User
 
 PAPER_SCENARIOS = ("center", "north", "south")
@@ -36,8 +37,16 @@ def load_csv(path: str | Path, name: str | None = None) -> Scenario:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read the file ({exc}); save it as UTF-8 CSV") from None
+    # The file is in memory already, so no field is larger than it: csv's own 128 KiB limit
+    # would stop a long request with a traceback, where it should be cut below, saying so.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.DictReader(text.splitlines())
-    header = reader.fieldnames or []
+    try:
+        header = reader.fieldnames or []
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ScenarioError(f"{path}: not a readable CSV (line {reader.line_num}: {exc}); "
+                            "fix the quoting") from None
     if not header:
         raise ScenarioError(f"{path}: the file is empty; it needs a header line "
                             f"{','.join(REQUIRED_COLUMNS)} and one row per user")
@@ -46,7 +55,8 @@ def load_csv(path: str | Path, name: str | None = None) -> Scenario:
         raise ScenarioError(f"{path}: missing column {', '.join(missing)}; the header needs "
                             f"{','.join(REQUIRED_COLUMNS)}")
     users: list[User] = []
-    for row_no, row in enumerate(reader, start=2):  # row 1 is the header
+    cut_rows: list[int] = []
+    for row_no, row in enumerate(rows, start=2):  # row 1 is the header
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue
         cqi_raw = (row.get("CQI") or "").strip()
@@ -63,7 +73,9 @@ def load_csv(path: str | Path, name: str | None = None) -> Scenario:
         if label is None:
             raise ScenarioError(f"{path}: row {row_no}: unknown label "
                                 f"{row.get('Request_Label')!r}; use eMBB or URLLC")
-        request = (row.get("User_Request") or "").strip()
+        request, cut = cap_request((row.get("User_Request") or "").strip())
+        if cut:
+            cut_rows.append(row_no)
         if not request:
             raise ScenarioError(f"{path}: row {row_no}: User_Request is empty; write the "
                                 "user's request")
@@ -81,7 +93,8 @@ def load_csv(path: str | Path, name: str | None = None) -> Scenario:
         ))
     if not users:
         raise ScenarioError(f"{path}: the file has a header but no users; add one row per user")
-    return Scenario(name or path.stem, users, str(path))
+    meta = {"cut_requests": cut_rows} if cut_rows else {}
+    return Scenario(name or path.stem, users, str(path), meta)
 
 
 @dataclass(frozen=True)

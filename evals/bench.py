@@ -153,9 +153,9 @@ def run_bench(episodes: int = 2000, num_envs: int = 64, batches: int = 300,
     return result
 
 
-def main() -> None:
+def main(quick: bool = False) -> None:
     """Run the benchmark and print one line per figure."""
-    r = run_bench()
+    r = run_bench(episodes=300 if quick else 2000, batches=50 if quick else 300)
     print(f"single env        {r['single_steps_per_s']:>10,.0f} steps/s  "
           f"(target {TARGET_SINGLE_STEPS_PER_S:,}: {'ok' if r['single_ok'] else 'MISSED'})")
     for key, rate in r["single_steps_per_s_by_length"].items():
@@ -283,11 +283,8 @@ def bench_cluster(out: Path, delay_s: float = 0.2, seeds: int = 8, users: int = 
     }
 
 
-def main_cluster() -> None:
-    """`python -m evals.bench cluster [THREADS]`: the cluster figures, one a line."""
-    import sys
-
-    threads = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+def main_cluster(threads: int = 1) -> None:
+    """`python -m evals.bench cluster`: the cluster figures, one a line."""
     with tempfile.TemporaryDirectory() as tmp:
         for key, value in bench_cluster(Path(tmp), threads=threads).items():
             print(f"{key:<30} {value:10.2f}")
@@ -310,8 +307,26 @@ def print_intent(r: dict) -> None:
             print(f"{key:<30} {r[key]:10.3f}")
 
 
+
+def cli(argv: list[str] | None = None) -> None:
+    """`python -m evals.bench [--quick]` or `python -m evals.bench cluster [--threads N]`."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m evals.bench", description=__doc__)
+    ap.add_argument("what", nargs="?", choices=("all", "cluster"), default="all",
+                    help="all: env, optimal, agent and eval figures; cluster: a local "
+                         "2-worker Dask cluster against one process")
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions (all)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="episodes at once per process (cluster)")
+    args = ap.parse_args(argv)
+    if args.threads < 1:
+        ap.error(f"--threads {args.threads} must be at least 1")
+    if args.what == "cluster":
+        main_cluster(args.threads)
+    else:
+        main(args.quick)
+
+
 if __name__ == "__main__":
-    import sys
-
-    main_cluster() if sys.argv[1:2] == ["cluster"] else main()
-
+    cli()

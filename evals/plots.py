@@ -238,6 +238,17 @@ def _like_the_paper(results_dir: Path) -> bool:
             and manifest.get("rate_model", "paper") == "paper")
 
 
+def _scripted_tag(results_dir: Path) -> str:
+    """' [scripted model]' when a scripted fake answered the run (its manifest says), else ''."""
+    try:
+        manifest = json.loads((results_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    scripted = (manifest.get("provenance") or {}).get("scripted") if isinstance(
+        manifest, dict) else None
+    return " [scripted model]" if scripted else ""
+
+
 def plot_all(results_dir: Path, out_root: Path | None = None) -> list[Path]:
     """Draw every figure of a results folder into OUT/figures/ (PNG and SVG); the PNGs."""
     results_dir = Path(results_dir)
@@ -248,6 +259,7 @@ def plot_all(results_dir: Path, out_root: Path | None = None) -> list[Path]:
     out_dir = Path(out_root or results_dir) / FIGURES
     written: list[Path] = []
     throughput_labels = {"prompt_based": "prompt-based (published, LLM's self-reported rate)"}
+    tag = _scripted_tag(results_dir)
     dynamic = any(num(r.get("bound_mbps")) is not None for r in summary)
     for scenario in ordered((r["scenario"] for r in summary), ()):
         name = safe_name(scenario)
@@ -257,19 +269,19 @@ def plot_all(results_dir: Path, out_root: Path | None = None) -> list[Path]:
             bound = series(summary, scenario, "bound_mbps")
             if bound:
                 ours[BOUND] = next(iter(bound.values()))  # the same for every method
-            fig = _line_figure(ours, {}, f"{scenario}: time-averaged throughput (dynamic)",
+            fig = _line_figure(ours, {}, f"{scenario}: time-averaged throughput (dynamic){tag}",
                                "time-averaged throughput (Mbps)", 1.0, {}, spread)
         else:
             fig = _line_figure(series(summary, scenario, "throughput_mbps"),
                                published_series(published, "throughput_mbps", scenario),
-                               f"{scenario}: system throughput", "throughput (Mbps)", 1.0,
+                               f"{scenario}: system throughput{tag}", "throughput (Mbps)", 1.0,
                                throughput_labels, series_ci(summary, scenario,
                                                             "throughput_mbps"))
         written.append(save_png(fig, out_dir / f"throughput_{name}.png", svg=True))
         fig = _line_figure(series(summary, scenario, "bandwidth_utilization"),
                            published_series(published, "bandwidth_utilization_percent",
                                             scenario),
-                           f"{scenario}: bandwidth utilization", "bandwidth utilization (%)",
+                           f"{scenario}: bandwidth utilization{tag}", "bandwidth utilization (%)",
                            100.0, {}, series_ci(summary, scenario, "bandwidth_utilization"))
         written.append(save_png(fig, out_dir / f"utilization_{name}.png", svg=True))
         largest = {m: max(by_n) for m, by_n in
@@ -277,7 +289,7 @@ def plot_all(results_dir: Path, out_root: Path | None = None) -> list[Path]:
         counts = {m: c for m, n in largest.items()
                   if (c := slice_admissions(decisions, scenario, m, n)) is not None}
         if counts:
-            fig = _bar_figure(counts, {m: largest[m] for m in counts}, scenario)
+            fig = _bar_figure(counts, {m: largest[m] for m in counts}, scenario + tag)
             written.append(save_png(fig, out_dir / f"admitted_{name}.png", svg=True))
     return written
 

@@ -111,6 +111,9 @@ def _run_section(manifest: dict[str, Any] | None) -> str:
     if manifest is None:
         return "\n".join(out + ["No readable `manifest.json`: the run's arguments are unknown.\n"])
     prov = manifest.get("provenance") or {}
+    if prov.get("scripted"):
+        out.append(f"**Scripted:** {', '.join(prov['scripted'])} answered from a scripted fake "
+                   "server, not a real model; these figures test the plumbing, not a model.\n")
     if prov.get("command"):
         out.append(f"Command: `{prov['command']}`\n")
     for key in sorted(k for k in manifest if k != "provenance"):

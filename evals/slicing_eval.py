@@ -16,6 +16,7 @@ import numpy as np
 
 from baselines.registry import METHODS, MODEL_METHODS
 from env.arrivals import ArrivalMode
+from env.limits import MAX_REQUEST_CHARS
 from env.rates import RateModelName
 from env.scenarios import (
     PAPER_SCENARIOS,
@@ -39,6 +40,7 @@ from evals.results import (
     write_csv,
 )
 from wireless_agent.config import default_model, default_timeout, parse_mode, parse_rate_model
+from wireless_agent.models.listing import scripted_label, scripted_tiers
 
 ALL_METHODS = tuple(METHODS)  # agent, prompt, rule, optimal, greedy: baselines/registry.py
 DEFAULT_USERS = (1, 5, 10, 15, 20, 25, 30)
@@ -166,7 +168,11 @@ def plan_units(cfg: EvalConfig, methods: list[str]) -> tuple[list[Unit], list[st
                 notes.append(f"{spec}: the file has {size} users; N clipped to {size}")
                 users = sorted({min(n, size) for n in users})
         for seed in seeds:
-            _scenario(spec, seed, users[-1])  # raises ScenarioError if too small
+            scn = _scenario(spec, seed, users[-1])  # raises ScenarioError if too small
+            if seed == seeds[0] and (cut := scn.meta.get("cut_requests")):
+                notes.append(f"{spec}: {len(cut)} request(s) longer than {MAX_REQUEST_CHARS} "
+                             f"characters cut to their first {MAX_REQUEST_CHARS} (rows "
+                             f"{', '.join(map(str, cut[:10]))}{' ...' if len(cut) > 10 else ''})")
             # A drawn campus is one scenario over seeds (its seeds are averaged together).
             name = spec if resolve_scenario(spec).drawn else _scenario(spec, seed, 1).name
             # Each N is its own episode: an online method told the episode is N users long
@@ -327,7 +333,14 @@ class Evaluation:
         self.methods, self.notes = cfg.resolved_methods()
         self.units, plan_notes = plan_units(cfg, self.methods)
         self.notes += plan_notes
-        manifest = {**cfg.identity(), "provenance": provenance or {}}
+        # A scripted loopback fake must never pass for a real model in any table or file.
+        self.scripted = scripted_tiers(cfg.model) if cfg.model != "offline" else []
+        self.model_label = scripted_label(cfg.model, self.scripted)
+        if self.scripted:
+            self.notes.append(f"{', '.join(self.scripted)}: answered by a scripted fake server, "
+                              "not a real model; every result names it scripted")
+        manifest = {**cfg.identity(),
+                    "provenance": {**(provenance or {}), "scripted": self.scripted}}
         prepare_dir(self.out, manifest, resume)
         self._lock: AbstractContextManager[None] | None = exclusive(self.out)
         self._lock.__enter__()  # held until close(): a second run on this folder is refused
@@ -412,6 +425,8 @@ class Evaluation:
     def summary(self) -> list[dict[str, Any]]:
         """Summary rows of every finished unit, in grid order; written to summary.csv."""
         rows = [r for u in self.units if u.key in self.done for r in self.done[u.key]["rows"]]
+        if self.scripted:
+            rows = [{**r, "model": self.model_label} if r.get("model") else r for r in rows]
         write_csv(self.out / SUMMARY, with_seed_stats(rows), SUMMARY_COLUMNS)
         return rows
 

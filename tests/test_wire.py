@@ -93,6 +93,7 @@ def test_429_retries_are_bounded(openai_fake: FakeOpenAIServer) -> None:
     assert len(openai_fake.chat_requests) == MAX_429_RETRIES + 1
 
 
+@pytest.mark.slow
 def test_429_without_retry_after_backs_off_exponentially(openai_fake: FakeOpenAIServer) -> None:
     openai_fake.script(Reply.http_error(429, "busy"), Reply.http_error(429, "busy"),
                        Reply.json(GOOD))

@@ -233,8 +233,8 @@ def eval_(
             fail(f"interrupted; nothing written is lost: rerun with --resume --out {out}")
             return
     seconds = time.perf_counter() - t0
-    console.print(render_table(summary, f"Slicing evaluation ({cfg.model}, {cfg.rate_model} "
-                               "rates)"))
+    console.print(render_table(summary, f"Slicing evaluation ({evaluation.model_label}, "
+                               f"{cfg.rate_model} rates)"))
     per_worker = ""
     if evaluation.by_worker:
         from evals.cluster import describe
@@ -280,7 +280,10 @@ def _sweep(cfg: Any, out: Path, timeout_s: float) -> None:
     flat = [{k: v for k, v in r.items() if not isinstance(v, dict)} for r in rows]
     write_csv(out / "tier_sweep.csv", flat, tuple(flat[0]))
     plot_sweep(rows, out / "tier_sweep.png")
-    table = Table(title=f"Tier sweep over {len(requests)} requests ({cfg.model})")
+    from wireless_agent.models.listing import scripted_label, scripted_tiers
+
+    model = scripted_label(cfg.model, scripted_tiers(cfg.model))
+    table = Table(title=f"Tier sweep over {len(requests)} requests ({model})")
     for col in flat[0]:
         table.add_column(col, justify="right")
     for r in flat:

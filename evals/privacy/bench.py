@@ -14,6 +14,7 @@ from evals.privacy.cases import ADVERSARIAL, generate_cases, load_cases, profile
 from evals.privacy.runner import MODES, Responder, Tally, make_filter, run_case
 from evals.privacy.subscribers import generate_subscribers
 from evals.results import write_atomic
+from wireless_agent.models.listing import scripted_label, scripted_tiers
 from wireless_agent.privacy import Profile, ProfileStore, load_policy
 from wireless_agent.privacy.checks import restating
 from wireless_agent.privacy.detect import BLIND_SPOTS, LeakDetector
@@ -82,6 +83,14 @@ def _renamed(policy: Policy, domain: str) -> Policy:
     return Policy(domain, policy.roles, policy.tasks, policy.fields, policy.graph)
 
 
+def _label(backend: str, label: str | None) -> str:
+    """The run's label; a scripted fake server behind `backend` is named whatever was given."""
+    scripted = scripted_tiers(backend) if backend != "offline" else []
+    if not scripted or "scripted" in (label or ""):
+        return label or backend
+    return scripted_label(label or backend, scripted)
+
+
 def run_privacy_bench(
     backend: str = "offline",
     subscribers: int = 20,
@@ -136,7 +145,7 @@ def run_privacy_bench(
             case_fh.close()
     summary: dict[str, Any] = {
         "backend": backend,
-        "label": label or backend,
+        "label": _label(backend, label),
         "subscribers": subscribers,
         "seed": seed,
         "cases": len(cases),

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -14,8 +15,9 @@ def summary_table(summary: dict[str, Any]) -> Table:
     """Each component's weight and mean score, the overall, and the published points."""
     tag = f" [{summary['label']}]" if summary.get("label") else ""
     split = summary.get("split") or summary.get("data")
-    table = Table(title=f"WirelessBench {summary['task'].upper()} {split}: "
-                        f"{summary['items']} items, model {summary['model']}{tag}")
+    # Escaped: rich would take "[scripted ...]" for markup and drop it from the title.
+    table = Table(title=escape(f"WirelessBench {summary['task'].upper()} {split}: "
+                               f"{summary['items']} items, model {summary['model']}{tag}"))
     columns: tuple[tuple[str, Literal["left", "right"]], ...] = (
         ("component", "left"), ("weight", "right"), ("score", "right"), ("items below 1", "right"))
     for col, justify in columns:
@@ -81,7 +83,8 @@ def wirelessbench(
                 guarded(lambda: check_backend(model))
         cfg = RunConfig(task=task, split=split, data=str(data) if data else None, limit=limit,
                         model=model, privacy=privacy, ray_tracing=ray_tracing,
-                        timeout_s=timeout, concurrency=concurrency)
+                        timeout_s=timeout, concurrency=concurrency,
+                        label=_scripted(model))
         out = out or Path("results") / time.strftime(f"wirelessbench-{task}-%Y%m%d-%H%M%S")
         run = guarded(lambda: WirelessBenchRun(cfg, out, resume=resume))
         t0 = time.perf_counter()
@@ -107,3 +110,13 @@ def wirelessbench(
         written.append(plot_summary(summary, out / FIGURE))
     console.print(f"{summary['items']} items in {seconds:.1f} s; written: "
                   + ", ".join(str(p) for p in written), highlight=False)
+
+
+def _scripted(model: str) -> str:
+    """'scripted' when a scripted fake server answers `model` (the table and figure say so)."""
+    if model == "offline":
+        return ""
+    from wireless_agent.models.listing import scripted_tiers
+
+    tiers = scripted_tiers(model)
+    return f"scripted fake: {', '.join(tiers)}" if tiers else ""

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from rich.console import Console
 
+from env.limits import cap_request, cut_note
 from wireless_agent.chat import render
 from wireless_agent.chat.assistant import answer_with_model
 from wireless_agent.chat.commands import run_command
@@ -69,6 +70,9 @@ def _request(session: ChatSession, console: Console, line: str) -> None:
 
 def handle(line: str, session: ChatSession, console: Console) -> bool:
     """One line of input; False when the chat should end."""
+    line, cut = cap_request(line)
+    if cut:  # before any prompt, the privacy filter included, sees the line
+        render.note(console, cut_note("that line was too long", cut))
     if line.startswith("/"):
         return run_command(line, session, console)
     r = route(line)

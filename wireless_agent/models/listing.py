@@ -11,7 +11,12 @@ from wireless_agent.models.endpoints import ollama_host, openai_base_url, openai
 from wireless_agent.models.errors import BackendError
 from wireless_agent.models.spec import ModelSpec, parse_spec
 
-__all__ = ["BackendError", "check_backend", "list_backends", "ollama_models"]
+__all__ = ["BackendError", "check_backend", "list_backends", "ollama_models", "scripted_label",
+           "scripted_tiers"]
+
+# Sent by the loopback fakes in `wireless_agent.testing` on every answer: a run against one
+# is labelled scripted wherever it names its model, so a fake never passes for a real model.
+SCRIPTED_HEADER = "X-Wireless-Agent-Scripted"
 
 
 def _get_json(url: str, timeout_s: float, headers: dict[str, str] | None = None) -> Any:
@@ -143,3 +148,38 @@ def _openai_rows(timeout_s: float) -> list[dict[str, str]]:
                  "detail": f"key set; {base} does not list models"}]
     return [{"backend": "openai", "model": i, "status": "available", "detail": base}
             for i in ids]
+
+
+def _says_scripted(url: str, timeout_s: float, headers: dict[str, str] | None = None) -> bool:
+    """Whether the server at `url` says it is a scripted fake (any failure: it does not)."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return bool(response.headers.get(SCRIPTED_HEADER))
+    except urllib.error.HTTPError as exc:
+        return bool(exc.headers.get(SCRIPTED_HEADER))
+    except (OSError, ValueError):
+        return False
+
+
+def scripted_tiers(spec: str, timeout_s: float = 3.0) -> list[str]:
+    """The tiers of `spec` answered by a scripted fake server (asks each server once)."""
+    out = []
+    for single in parse_spec(spec).tiers or (parse_spec(spec),):
+        if single.provider == "ollama":
+            scripted = _says_scripted(f"{ollama_host()}/api/tags", timeout_s)
+        elif single.provider == "openai" and openai_key() is not None:
+            scripted = _says_scripted(f"{openai_base_url()}/models", timeout_s,
+                                      {"Authorization": f"Bearer {openai_key()}"})
+        else:
+            scripted = False
+        if scripted:
+            out.append(str(single))
+    return out
+
+
+def scripted_label(spec: str, scripted: list[str]) -> str:
+    """`spec` as tables, figures and files name it: marked when a scripted fake answered."""
+    if not scripted:
+        return spec
+    return f"{spec} (scripted fake{'' if scripted == [spec] else ': ' + ', '.join(scripted)})"

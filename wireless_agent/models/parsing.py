@@ -14,15 +14,16 @@ _FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
 
 
 def _load_json(text: str) -> Any:
-    """The JSON value in `text`, tolerating code fences and prose around one object."""
+    """The JSON value in `text`, tolerating code fences, prose around one object, and raw
+    newlines or tabs inside strings (models write multi-line explanations that way)."""
     stripped = _FENCE.sub("", text.strip()).strip()
     try:
-        return json.loads(stripped)
+        return json.loads(stripped, strict=False)
     except json.JSONDecodeError as first:
         start, end = stripped.find("{"), stripped.rfind("}")
         if 0 <= start < end:
             try:
-                return json.loads(stripped[start : end + 1])
+                return json.loads(stripped[start : end + 1], strict=False)
             except json.JSONDecodeError:
                 pass
         raise first

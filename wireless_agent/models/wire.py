@@ -100,16 +100,16 @@ def _lines(client: httpx.Client, url: str, body: dict[str, Any], headers: dict[s
     with client.stream("POST", url, json=body, headers=headers, timeout=timeout) as resp:
         if resp.status_code != 200:
             raw = b""
-            for chunk in resp.iter_bytes():
-                raw += chunk
+            for piece in resp.iter_bytes():
+                raw += piece
                 if len(raw) > 4 * MAX_ERROR_CHARS or time.monotonic() > deadline:
                     break
             raise WireError(f"HTTP {resp.status_code}: {_error_text(raw)}", resp.status_code,
                             _retry_after(resp.headers.get("retry-after")))
         buffer = ""
-        for piece in resp.iter_text():
+        for text in resp.iter_text():
             _remaining(deadline)
-            buffer += piece
+            buffer += text
             while "\n" in buffer:
                 line, buffer = buffer.split("\n", 1)
                 yield line

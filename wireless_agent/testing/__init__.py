@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
+from wireless_agent.models.listing import SCRIPTED_HEADER
+
 
 @dataclass
 class Reply:
@@ -104,6 +106,11 @@ class FakeHandler(BaseHTTPRequestHandler):
         """Send small answers at once (Nagle plus delayed ACKs would add 40 ms per call)."""
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def end_headers(self) -> None:
+        """Say on every answer that this is a scripted fake (results are labelled so)."""
+        self.send_header(SCRIPTED_HEADER, "1")
+        super().end_headers()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output clean."""

@@ -94,7 +94,7 @@ def test_the_eval_command_says_so_once(tmp_path: Path) -> None:
 
 def test_a_megabyte_chat_line_is_cut_before_any_prompt(tmp_path: Path,
                                                        openai_fake: FakeOpenAIServer) -> None:
-    openai_fake.script(Reply.json(GOOD), Reply("Noted."))
+    openai_fake.script(Reply.json(GOOD), Reply("Noted."), Reply.json(GOOD))
     request = f"stream video {'A' * HUGE}"
     question = f"what is {'B' * HUGE}?"
     res = CliRunner().invoke(app, ["chat", "--memory", str(tmp_path / "mem"), "--session", "s",

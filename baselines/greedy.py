@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from baselines.base import Decision, make_action
+from env.policy import Decision, make_action
 from env.slices import EMBB, URLLC, slice_by_name
 from env.slicing_env import SlicingEnv
 

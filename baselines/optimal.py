@@ -7,22 +7,15 @@ from typing import Any
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from baselines.base import Decision, make_action
+from env.policy import Decision, make_action
 from env.scenarios import User
 from env.slices import SLICES, SliceSpec
 from env.slicing_env import LABEL_INDEX, SlicingEnv
+from wireless_agent.planner import min_bandwidth
 
 OBJECTIVES = ("users-then-throughput", "throughput")
 # Keeps the lexicographic second solve from losing a user to HiGHS's feasibility tolerance.
 _COUNT_SLACK = 1e-6
-
-
-def min_bandwidth(per_mhz: np.ndarray, spec: SliceSpec) -> np.ndarray:
-    """Smallest MHz at which each user meets both the slice's bandwidth and rate minimum."""
-    per_mhz = np.asarray(per_mhz, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        need = np.where(per_mhz > 0, spec.rate_min_mbps / per_mhz, np.inf)
-    return np.maximum(spec.bw_min_mhz, need)
 
 
 def _solve(
@@ -74,7 +67,7 @@ def solve_slice(
     n = len(s)
     if n == 0:
         return np.zeros(0, dtype=bool), np.zeros(0)
-    lo = min_bandwidth(s, spec)
+    lo = np.asarray(min_bandwidth(spec, s), dtype=np.float64)
     if integer:
         lo = np.ceil(lo - 1e-9)
     servable = lo <= spec.bw_max_mhz
@@ -163,7 +156,7 @@ class OptimalBaseline:
     def act(self, env: SlicingEnv, obs: dict[str, Any]) -> Decision:
         """Admit the arriving user with its planned bandwidth, or decline it."""
         i = env.t
-        intent = LABEL_INDEX[env.current.user.label]
+        label = env.arriving.label
         bw = float(self.plan[i])
-        return Decision(make_action(env, intent, bw > 0, bw),
-                        {"intent": env.current.user.label, "bandwidth": bw})
+        return Decision(make_action(env, LABEL_INDEX[label], bw > 0, bw),
+                        {"intent": label, "bandwidth": bw})

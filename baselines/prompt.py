@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from baselines.base import Decision, make_action
-from env.slices import EMBB, URLLC, slice_by_name
+from env.policy import Decision, make_action
+from env.slices import EMBB, URLLC, prompt_values, slice_by_name
 from env.slicing_env import SlicingEnv
 from prompts import render
-from wireless_agent.models.backend import ModelBackend, make_backend
+from wireless_agent.models import Backend, make_backend
 from wireless_agent.models.schemas import PromptAnswer
 from wireless_agent.models.spec import parse_spec
 
@@ -29,10 +29,10 @@ class PromptBaseline:
             )
         self.backend_spec = backend_spec
         self.timeout_s = timeout_s
-        self._backend: ModelBackend | None = None
+        self._backend: Backend | None = None
 
     @property
-    def backend(self) -> ModelBackend:
+    def backend(self) -> Backend:
         """The model backend, made on first use (so building the policy contacts nothing)."""
         if self._backend is None:
             self._backend = make_backend(self.backend_spec, timeout_s=self.timeout_s)
@@ -46,12 +46,11 @@ class PromptBaseline:
         used = obs["slice_used_mhz"]
         return render(
             "prompt_baseline",
+            **prompt_values(),  # the slices' limits and capacities, from env/slices.py
             request=obs["request"],
             cqi=int(obs["cqi"]),
             embb_free=f"{max(0.0, EMBB.capacity_mhz - float(used[0])):g}",
             urllc_free=f"{max(0.0, URLLC.capacity_mhz - float(used[1])):g}",
-            embb_capacity=f"{EMBB.capacity_mhz:g}",
-            urllc_capacity=f"{URLLC.capacity_mhz:g}",
         )
 
     def act(self, env: SlicingEnv, obs: dict[str, Any]) -> Decision:

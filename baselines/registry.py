@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from baselines.base import Policy
 from baselines.greedy import GreedyBaseline
 from baselines.optimal import OptimalBaseline
 from baselines.rule import RuleBaseline
+from env.policy import Policy
 
 
 def _agent(**options: Any) -> Policy:
@@ -32,6 +32,7 @@ METHODS: dict[str, Callable[..., Policy]] = {
 }
 # Oracle methods that see the whole episode: run once per N rather than once per episode.
 OFFLINE_METHODS = frozenset({"rule", "optimal"})
+MODEL_METHODS = ("prompt",)  # methods that cannot run without a model backend
 
 
 def make_policy(name: str, **options: Any) -> Policy:

@@ -7,11 +7,12 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-from baselines.base import Decision, make_action
-from baselines.optimal import episode_per_mhz, fit_capacity, min_bandwidth
+from baselines.optimal import episode_per_mhz, fit_capacity
+from env.policy import Decision, make_action
 from env.scenarios import User
 from env.slices import SLICES, SliceSpec
 from env.slicing_env import LABEL_INDEX, SlicingEnv
+from wireless_agent.planner import min_bandwidth
 
 SLSQP_OPTIONS = {"ftol": 1e-6, "maxiter": 1000}
 # SLSQP meets its constraints only to about this; within it a user counts as at its minimum rate.
@@ -27,7 +28,7 @@ def greedy_fallback(per_mhz: np.ndarray, spec: SliceSpec) -> np.ndarray:
     s = np.asarray(per_mhz, dtype=np.float64)
     b = np.full(len(s), spec.bw_min_mhz)
     left = spec.capacity_mhz - b.sum()
-    need = np.minimum(min_bandwidth(s, spec), spec.bw_max_mhz)
+    need = np.minimum(min_bandwidth(spec, s), spec.bw_max_mhz)
     for i in range(len(s)):  # file order, as the original
         add = min(max(need[i] - b[i], 0.0), max(left, 0.0))
         b[i] += add
@@ -111,7 +112,7 @@ def plan_rule(users: list[User], per_mhz: np.ndarray) -> tuple[np.ndarray, dict[
         if not idx.size:
             continue
         b, solved[spec.name] = proportional_fair(per_mhz[idx], spec)
-        lo = min_bandwidth(per_mhz[idx], spec)
+        lo = np.asarray(min_bandwidth(spec, per_mhz[idx]), dtype=np.float64)
         # Users the solution leaves at their minimum rate must not be scored a hair below it.
         floor = np.where(b >= lo - _RATE_SLACK_MHZ, np.minimum(lo, spec.bw_max_mhz),
                          spec.bw_min_mhz)
@@ -136,7 +137,7 @@ class RuleBaseline:
 
     def act(self, env: SlicingEnv, obs: dict[str, Any]) -> Decision:
         """Admit the arriving user into its true slice with its planned bandwidth."""
-        user = env.current.user
+        user = env.arriving
         bw = float(self.plan[env.t])
         return Decision(
             make_action(env, LABEL_INDEX[user.label], True, bw),

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 
-from env.scenarios import Scenario, User
+from env.population import Scenario, User
+
+# paper: file order, nobody leaves; dynamic: Poisson arrivals with exponential holding times.
+ArrivalMode = Literal["paper", "dynamic"]
 
 
 class Arrival(NamedTuple):

@@ -19,7 +19,7 @@ from env.channel import (
     snr_to_cqi,
 )
 from env.geometry import Building, Point, is_outdoors, line_of_sight, random_buildings
-from env.scenarios import DATA_DIR, Scenario, User
+from env.population import DATA_DIR, Scenario, User
 
 REQUESTS_CSV = DATA_DIR / "campus_requests.csv"
 CSV_COLUMNS = ("RX_ID", "X", "Y", "Z", "SNR_dB", "RX_Power_dBm", "CQI", "LOS", "User_Request",
@@ -151,10 +151,10 @@ def save_csv(scenario: Scenario, path: Path) -> None:
         writer = csv.writer(fh)
         writer.writerow(CSV_COLUMNS)
         for u in scenario.users:
-            has_snr = u.snr_db is not None
+            snr = u.snr_db
             writer.writerow([
                 u.uid, _num(u.x), _num(u.y), _num(u.z),
-                _num(u.snr_db) if has_snr else "",
-                _num(round(u.snr_db + NOISE_FLOOR_DBM, 2)) if has_snr else "",
+                _num(snr) if snr is not None else "",
+                _num(round(snr + NOISE_FLOOR_DBM, 2)) if snr is not None else "",
                 u.cqi, int(u.los), u.request, u.label,
             ])

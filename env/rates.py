@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from collections.abc import Callable
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -60,7 +61,8 @@ class ThreeGPPRate(_TableRate):
         super().__init__(list(CQI_TABLE_38214))
 
 
-RATE_MODELS: dict[str, type[_TableRate]] = {"paper": PaperRate, "3gpp": ThreeGPPRate}
+RateModelName = Literal["paper", "3gpp"]
+RATE_MODELS: dict[str, Callable[[], _TableRate]] = {"paper": PaperRate, "3gpp": ThreeGPPRate}
 
 
 def get_rate_model(name: str = "paper") -> _TableRate:

@@ -3,69 +3,19 @@
 from __future__ import annotations
 
 import csv
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from wireless_agent.limits import cap_request
+from env.campus import generate_campus
+from env.limits import cap_request
+from env.population import DATA_DIR, Scenario, ScenarioError, User
 
-DATA_DIR = Path(__file__).parent / "data"
 PAPER_SCENARIOS = ("center", "north", "south")
 # The study used the first 30 users of each file (center has 200 rows).
 PAPER_USERS = 30
 REQUIRED_COLUMNS = ("RX_ID", "X", "Y", "Z", "CQI", "User_Request", "Request_Label")
 LABELS = {"embb": "eMBB", "urllc": "URLLC"}
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be used; the message is one line naming file, row and problem."""
-
-
-@dataclass(frozen=True)
-class User:
-    """One user of a scenario: where it is, its channel quality and what it asks for."""
-
-    uid: int
-    x: float
-    y: float
-    z: float
-    cqi: int
-    request: str
-    label: str  # ground truth slice: "eMBB" or "URLLC"
-    snr_db: float | None = None
-    los: bool = False
-
-
-@dataclass
-class Scenario:
-    """A named, ordered list of users."""
-
-    name: str
-    users: list[User]
-    source: str = ""
-    meta: dict = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.users)
-
-    def head(self, n: int) -> Scenario:
-        """The scenario cut to its first `n` users."""
-        return Scenario(self.name, self.users[:n], self.source, dict(self.meta))
-
-    def describe(self) -> dict:
-        """Users, label mix, mean CQI and CQI histogram."""
-        labels = Counter(u.label for u in self.users)
-        cqis = Counter(u.cqi for u in self.users)
-        n = len(self.users)
-        return {
-            "name": self.name,
-            "users": n,
-            "embb": labels.get("eMBB", 0),
-            "urllc": labels.get("URLLC", 0),
-            "mean_cqi": round(sum(u.cqi for u in self.users) / n, 2) if n else 0.0,
-            "cqi_histogram": {c: cqis[c] for c in sorted(cqis)},
-            "source": self.source,
-        }
 
 
 def _float(value: str, path: Path, row: int, column: str) -> float:
@@ -147,39 +97,83 @@ def load_csv(path: str | Path, name: str | None = None) -> Scenario:
     return Scenario(name or path.stem, users, str(path), meta)
 
 
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """A parsed scenario spec: one of the paper's files, a generated campus, or a CSV path."""
+
+    kind: Literal["paper", "campus", "file"]
+    text: str  # the spec as given, stripped
+    path: Path | None = None  # the CSV of a paper scenario or a file
+    seed: int | None = None  # campus:SEED; None for `campus`, drawn by the run's seed
+
+    @property
+    def drawn(self) -> bool:
+        """A campus whose layout the run's seed draws (`campus` without `:SEED`)."""
+        return self.kind == "campus" and self.seed is None
+
+    def campus_seed(self, seed: int) -> int:
+        """The campus generator's seed: the spec's own, else the run's `seed`."""
+        return self.seed if self.seed is not None else seed
+
+    def produces(self, name: str) -> bool:
+        """Whether a scenario called `name` comes from this spec."""
+        if self.drawn:
+            return name.startswith("campus")
+        return name == self.text or (self.path is not None and self.kind == "file"
+                                     and name == self.path.stem)
+
+
+def resolve_scenario(spec: str) -> ScenarioSpec:
+    """Parse a scenario spec: center, north, south, `campus[:SEED]` or a CSV path."""
+    text = spec.strip()
+    if text in PAPER_SCENARIOS:
+        return ScenarioSpec("paper", text, DATA_DIR / f"{text}.csv")
+    if text == "campus":
+        return ScenarioSpec("campus", text)
+    if text.startswith("campus:"):
+        raw = text.split(":", 1)[1].strip()
+        try:
+            seed = int(raw)
+        except ValueError:
+            raise ScenarioError(f"scenario {text!r}: campus seed {raw!r} is not a whole "
+                                "number; write campus or campus:SEED, e.g. campus:3") from None
+        return ScenarioSpec("campus", text, seed=seed)
+    if text.endswith(".csv") or Path(text).exists():
+        return ScenarioSpec("file", text, Path(text))
+    raise ScenarioError(f"unknown scenario {text!r}; use one of "
+                        f"{', '.join(PAPER_SCENARIOS)}, campus[:SEED] or a CSV path")
+
+
 def load_population(spec: str, seed: int = 0, campus_users: int = 200) -> Scenario:
     """Every user a scenario's place holds (the whole file; a campus with `campus_users`)."""
-    spec = spec.strip()
-    if spec in PAPER_SCENARIOS:
-        return load_csv(DATA_DIR / f"{spec}.csv", spec)
-    if spec == "campus" or spec.startswith("campus:"):
-        from env.campus import generate_campus
-
-        campus_seed = int(spec.split(":", 1)[1]) if ":" in spec else seed
-        return generate_campus(seed=campus_seed, n_users=campus_users)
-    return load_scenario(spec)
+    where = resolve_scenario(spec)
+    if where.kind == "campus":
+        return generate_campus(seed=where.campus_seed(seed), n_users=campus_users)
+    assert where.path is not None  # paper and file specs carry their CSV
+    return load_csv(where.path, where.text if where.kind == "paper" else None)
 
 
 def load_scenario(spec: str, users: int | None = None, seed: int = 0) -> Scenario:
     """A scenario by name (center, north, south), `campus[:SEED]`, or CSV path."""
-    spec = spec.strip()
-    if spec in PAPER_SCENARIOS:
-        scenario = load_csv(DATA_DIR / f"{spec}.csv", spec)
-        scenario.meta["paper"] = True
+    where = resolve_scenario(spec)
+    if where.kind == "campus":
         n = users if users is not None else PAPER_USERS
-    elif spec == "campus" or spec.startswith("campus:"):
-        from env.campus import generate_campus
-
-        campus_seed = int(spec.split(":", 1)[1]) if ":" in spec else seed
-        n = users if users is not None else PAPER_USERS
-        scenario = generate_campus(seed=campus_seed, n_users=n)
-    elif spec.endswith(".csv") or Path(spec).exists():
-        scenario = load_csv(spec)
-        n = users if users is not None else len(scenario)
+        scenario = generate_campus(seed=where.campus_seed(seed), n_users=n)
     else:
-        raise ScenarioError(f"unknown scenario {spec!r}; use one of "
-                            f"{', '.join(PAPER_SCENARIOS)}, campus[:SEED] or a CSV path")
+        assert where.path is not None  # paper and file specs carry their CSV
+        if where.kind == "paper":
+            scenario = load_csv(where.path, where.text)
+            scenario.meta["paper"] = True
+            n = users if users is not None else PAPER_USERS
+        else:
+            scenario = load_csv(where.path)
+            n = users if users is not None else len(scenario)
     if n > len(scenario):
         raise ScenarioError(f"scenario {scenario.name} has {len(scenario)} users, fewer than "
                             f"the {n} asked for; ask for at most {len(scenario)}")
     return scenario.head(n)
+
+
+__all__ = ["DATA_DIR", "LABELS", "PAPER_SCENARIOS", "PAPER_USERS", "REQUIRED_COLUMNS", "Scenario",
+           "ScenarioError", "ScenarioSpec", "User", "load_csv", "load_population", "load_scenario",
+           "resolve_scenario"]

@@ -33,3 +33,21 @@ def slice_by_name(name: str) -> SliceSpec:
         if s.name.lower() == name.strip().lower():
             return s
     raise KeyError(f"unknown slice {name!r}; expected eMBB or URLLC")
+
+
+def prompt_values() -> dict[str, str]:
+    """Every slice's limits as prompt text, e.g. embb_bw '6-20', urllc_rate_min '1' (MHz, Mbps).
+
+    Prompts fill their $-placeholders from this, so a changed constant changes every prompt.
+    """
+    out: dict[str, str] = {}
+    for s in SLICES:
+        k = s.name.lower()
+        out |= {
+            f"{k}_capacity": f"{s.capacity_mhz:g}",
+            f"{k}_bw": f"{s.bw_min_mhz:g}-{s.bw_max_mhz:g}",
+            f"{k}_rate": f"{s.rate_min_mbps:g}-{s.rate_max_mbps:g}",
+            f"{k}_rate_min": f"{s.rate_min_mbps:g}",
+            f"{k}_latency": f"{s.latency_ms[0]:g}-{s.latency_ms[1]:g}",
+        }
+    return out

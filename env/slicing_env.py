@@ -109,7 +109,10 @@ class SlicingEnv(gym.Env):
     `label`, and the outcome as of the admission: `admitted_now`, `reason`, `slice` (name or
     None), `bandwidth_mhz` and `rate_mbps`. In dynamic mode the users whose holding time ends
     before the next arrival leave after the decision (possibly the user just admitted); the
-    metrics are after they left and `departed_now` counts them.
+    metrics are after they left and `departed_now` counts them. `time_avg_throughput_mbps` is
+    the throughput averaged over time from the first arrival to this one (before its
+    decision, which holds from then on), and `peak_violations` the most users below their
+    minimum rate after any step so far.
     """
 
     metadata = {"render_modes": ["ansi"]}
@@ -122,6 +125,9 @@ class SlicingEnv(gym.Env):
         mode: str = "paper",
         render_mode: str | None = None,
     ) -> None:
+        if users is not None and users < 1:
+            raise ScenarioError(f"users={users}: an episode needs at least 1 user; give users "
+                                "of 1 or more (or None for the scenario's episode)")
         if isinstance(scenario, Scenario):
             self.scenario = scenario
         elif mode == "dynamic":  # users are drawn from everyone the place holds
@@ -138,6 +144,9 @@ class SlicingEnv(gym.Env):
         self.mode = mode
         self.render_mode = render_mode
         length = len(self.scenario) if users is None else users
+        if length < 1:
+            raise ScenarioError(f"scenario {self.scenario.name} has no users; an episode needs "
+                                "at least 1 (check the file's rows)")
         self.length = length
         self.action_space = spaces.Dict({
             "intent": spaces.Discrete(3),
@@ -178,11 +187,24 @@ class SlicingEnv(gym.Env):
         self._leaving: list[tuple[float, int]] = []  # heap of (departure time, slot)
         self.admitted = self.rejected = self.departed = 0
         self.classified = self.correct = 0
+        # Throughput integrated over time (dynamic mode's score): Mbps x s since the first
+        # arrival, up to `_clock`; the most users below their minimum at any moment.
+        self._start = self._clock = schedule[0].time if schedule else 0.0
+        self._area = 0.0
+        self.peak_violations = 0
 
     @property
     def current(self) -> Arrival | None:
         """The arrival waiting for a decision, or None when the episode is over."""
         return self.schedule[self.t] if self.t < len(self.schedule) else None
+
+    @property
+    def arriving(self) -> User:
+        """The user waiting for a decision; RuntimeError when the episode is over."""
+        now = self.current
+        if now is None:
+            raise RuntimeError("the episode is over; call reset()")
+        return now.user
 
     def _obs(self) -> dict[str, Any]:
         t = self.t
@@ -218,11 +240,23 @@ class SlicingEnv(gym.Env):
         for changed in {old_s, s} - {0}:
             self._used32[changed - 1] = min(self._tally.used[changed], _LIMITS[changed][2])
 
+    def _advance(self, now: float) -> None:
+        """Integrate the throughput held since the last event up to `now`."""
+        rate = self._tally.rate
+        self._area += (rate[1] + rate[2]) * (now - self._clock)
+        self._clock = now
+
+    def time_average_throughput(self) -> float:
+        """Mbps averaged over time from the first arrival to the latest event integrated."""
+        span = self._clock - self._start
+        return self._area / span if span > 0 else 0.0
+
     def _depart_until(self, now: float) -> int:
         """Release every user whose holding time ended by `now`; how many left."""
         gone = 0
         while self._leaving and self._leaving[0][0] <= now:
-            _, slot = heapq.heappop(self._leaving)
+            when, slot = heapq.heappop(self._leaving)
+            self._advance(when)
             self._set(slot, 0, 0.0)
             gone += 1
         self.departed += gone
@@ -236,8 +270,12 @@ class SlicingEnv(gym.Env):
         """Start a new episode; `seed` fixes the dynamic mode's arrivals."""
         super().reset(seed=seed)
         self._reset_state(self.arrivals.schedule(self.scenario, self.length, self.np_random))
-        info = self.metrics()
-        info.update(uid=self.current.user.uid, time=self.current.time)
+        first = self.current
+        if first is None:  # __init__ refuses empty episodes; an arrival model returned none
+            raise ScenarioError(f"scenario {self.scenario.name}: the {self.mode} arrivals "
+                                "scheduled no user; use another scenario or mode")
+        info: dict[str, Any] = self.metrics()
+        info.update(uid=first.user.uid, time=first.time)
         return self._obs(), info
 
     def step(self, action: dict[str, Any]) -> tuple[dict, float, bool, bool, dict[str, Any]]:
@@ -248,6 +286,8 @@ class SlicingEnv(gym.Env):
         arrival = self.schedule[i]
         user = arrival.user
         tally = self._tally
+        self._advance(arrival.time)
+        time_avg = self.time_average_throughput()  # over [first arrival, this arrival]
         before_tp = tally.rate[1] + tally.rate[2]
         before_viol = tally.violations
 
@@ -296,7 +336,9 @@ class SlicingEnv(gym.Env):
         # The user's allocation is reported as admitted; who leaves before the next arrival
         # (possibly this user) is applied after, and counted in `departed_now`.
         departed_now = self._depart_until(nxt.time) if nxt is not None else 0
-        info = tally.metrics(self.admitted, self.rejected, self.classified, self.correct)
+        info: dict[str, Any] = tally.metrics(self.admitted, self.rejected, self.classified,
+                                             self.correct)
+        self.peak_violations = max(self.peak_violations, tally.violations)
         reward = ((info["throughput_mbps"] - before_tp) / 100.0
                   - (tally.violations - before_viol))
         info |= {
@@ -304,6 +346,7 @@ class SlicingEnv(gym.Env):
             "admitted_now": admitted_now, "reason": reason, "realloc_refused": realloc_refused,
             "slice": _SLICE_NAME[intent] if admitted_now else None,
             "bandwidth_mhz": bw, "rate_mbps": bw * per_mhz, "departed_now": departed_now,
+            "time_avg_throughput_mbps": time_avg, "peak_violations": self.peak_violations,
         }
         return self._obs(), reward, nxt is None, False, info
 

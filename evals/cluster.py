@@ -22,10 +22,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 from evals.slicing_eval import EvalConfig, EvalError, Unit, UnitRunner, _lost_memory
+from wireless_agent.config import chroma_url
 
 CONNECT_TIMEOUT_S = 2.5  # with the bounded handshake, an unreachable scheduler is one line in < 5 s
 PROGRESS_EVERY_S = 0.25  # how often a worker tells the driver's progress bar what it decided
-CHROMA_URL = "WIRELESS_AGENT_CHROMA_URL"
 INSTALL = "pip install 'wireless-agent[cluster]'"
 
 
@@ -126,6 +126,11 @@ class Cluster:
         self.client.close()
         if self._local is not None:
             self._local.close()
+
+    def run(self, evaluation: Any, todo: list[Unit], decisions: Any, units: Any,
+            on_decision: Callable[[], None] | None) -> dict[str, int]:
+        """Run `todo` of `evaluation` on the workers (`run_on_cluster`); decisions per worker."""
+        return run_on_cluster(self, evaluation, todo, decisions, units, on_decision)
 
 
 def _train_classifier() -> Any:
@@ -274,7 +279,7 @@ class WorkerRunner(UnitRunner):
         if self._memory is None:
             from wireless_agent.memory.store import AgentMemory
 
-            url = os.environ.get(CHROMA_URL)
+            url = chroma_url()
             if self.namespace is not None and url:
                 self._memory = AgentMemory.open(url=url, namespace=self.namespace)
             else:
@@ -375,7 +380,7 @@ def run_on_cluster(cluster: Cluster, evaluation: Any, todo: list[Unit], decision
     run_id = uuid.uuid4().hex[:12]
     warm = warm_units(evaluation.units)
     namespace = None
-    if os.environ.get(CHROMA_URL) and any(u.method == "agent" for u in todo):
+    if chroma_url() and any(u.method == "agent" for u in todo):
         # One writer fills the run's namespace; workers that see the server only read it.
         evaluation.runner.prepare(list(warm))
         namespace = str((evaluation.out / "memory").resolve())

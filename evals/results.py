@@ -26,6 +26,10 @@ SUMMARY_COLUMNS = (
     "errors", "decision_ms_p50", "model", "tier_shares",
     # Over the seeds of the same (scenario, method, N): the row's group, repeated on each row.
     "seeds", "throughput_mean_mbps", "throughput_ci95_mbps", "admitted_mean", "admitted_ci95",
+    # Dynamic mode only: time-averaged Mbps against the per-interval bound, blocking.
+    "time_avg_throughput_mbps", "bound_mbps", "ratio_to_bound", "blocking_rate",
+    "peak_violations", "ratio_to_bound_mean", "ratio_to_bound_ci95", "label_bound_mbps",
+    "ratio_to_label_bound", "ratio_to_label_bound_mean", "ratio_to_label_bound_ci95",
 )
 
 

@@ -10,11 +10,22 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from env.scenarios import PAPER_SCENARIOS, Scenario, ScenarioError, load_population, load_scenario
+from baselines.registry import METHODS, MODEL_METHODS
+from env.arrivals import ArrivalMode
+from env.limits import MAX_REQUEST_CHARS
+from env.rates import RateModelName
+from env.scenarios import (
+    PAPER_SCENARIOS,
+    Scenario,
+    ScenarioError,
+    load_population,
+    load_scenario,
+    resolve_scenario,
+)
 from env.slicing_env import SlicingEnv
 from evals.results import (
     DECISIONS,
@@ -28,15 +39,12 @@ from evals.results import (
     prepare_dir,
     write_csv,
 )
-from wireless_agent.limits import MAX_REQUEST_CHARS
+from wireless_agent.config import default_model, default_timeout, parse_mode, parse_rate_model
 from wireless_agent.models.listing import scripted_label, scripted_tiers
 
-ALL_METHODS = ("agent", "prompt", "rule", "optimal", "greedy")
-MODEL_METHODS = ("prompt",)  # methods that cannot run without a model backend
+ALL_METHODS = tuple(METHODS)  # agent, prompt, rule, optimal, greedy: baselines/registry.py
 DEFAULT_USERS = (1, 5, 10, 15, 20, 25, 30)
 WARMUP_SEED = 10_000  # past episodes never share a seed with scored ones
-RATE_MODELS = ("paper", "3gpp")
-MODES = ("paper", "dynamic")
 
 
 class EvalError(ValueError):
@@ -51,13 +59,13 @@ class EvalConfig:
     methods: list[str] | None = None  # None: every method the backend can run
     users: list[int] | None = None  # None: DEFAULT_USERS, clipped to short scenario files
     seeds: list[int] = field(default_factory=lambda: [0])
-    model: str = "offline"
-    rate_model: str = "paper"
-    mode: str = "paper"
+    model: str = field(default_factory=default_model)
+    rate_model: RateModelName = "paper"
+    mode: ArrivalMode = "paper"
     warmup: int = 10
     privacy: bool = True
     concurrency: int | None = None
-    timeout_s: float = 30.0
+    timeout_s: float = field(default_factory=default_timeout)
 
     def validate(self) -> None:
         """Refuse, in one line, arguments no run can use (before anything is written)."""
@@ -69,10 +77,8 @@ class EvalConfig:
             raise EvalError("--users needs positive whole numbers, e.g. 1,5,10,30")
         if not self.seeds or min(self.seeds) < 0:
             raise EvalError("--seeds needs whole numbers from 0, e.g. 0,1,2 or 0-4")
-        if self.rate_model not in RATE_MODELS:
-            raise EvalError(f"--rate-model {self.rate_model!r} is unknown; use paper or 3gpp")
-        if self.mode not in MODES:
-            raise EvalError(f"--mode {self.mode!r} is unknown; use paper or dynamic")
+        self.rate_model = parse_rate_model(self.rate_model)  # also a stored run's, on resume
+        self.mode = parse_mode(self.mode)
         if self.warmup < 0:
             raise EvalError(f"--warmup {self.warmup} is negative; give 0 (no past episodes) "
                             "or more")
@@ -136,14 +142,12 @@ class Unit:
 
 
 def _scenario(spec: str, seed: int, users: int | None) -> Scenario:
-    if spec == "campus":
-        spec = f"campus:{seed}"
-    return load_scenario(spec, users=users)
+    return load_scenario(spec, users=users, seed=seed)
 
 
 def seed_sensitive(spec: str, mode: str) -> bool:
     """Whether the seed changes a scenario's episodes (dynamic arrivals or a drawn campus)."""
-    return mode == "dynamic" or spec == "campus"
+    return mode == "dynamic" or resolve_scenario(spec).drawn
 
 
 def plan_units(cfg: EvalConfig, methods: list[str]) -> tuple[list[Unit], list[str]]:
@@ -158,7 +162,8 @@ def plan_units(cfg: EvalConfig, methods: list[str]) -> tuple[list[Unit], list[st
                          f"ran seed {seeds[0]} only (use --mode dynamic to vary arrivals)")
             seeds = seeds[:1]
         if cfg.users is None:  # the default grid fits itself to a short file, saying so
-            size = len(_scenario(spec, seeds[0], None).users) if spec.endswith(".csv") else None
+            size = (len(_scenario(spec, seeds[0], None).users)
+                    if resolve_scenario(spec).kind == "file" else None)
             if size is not None and size < users[-1]:
                 notes.append(f"{spec}: the file has {size} users; N clipped to {size}")
                 users = sorted({min(n, size) for n in users})
@@ -169,7 +174,7 @@ def plan_units(cfg: EvalConfig, methods: list[str]) -> tuple[list[Unit], list[st
                              f"characters cut to their first {MAX_REQUEST_CHARS} (rows "
                              f"{', '.join(map(str, cut[:10]))}{' ...' if len(cut) > 10 else ''})")
             # A drawn campus is one scenario over seeds (its seeds are averaged together).
-            name = spec if spec == "campus" else _scenario(spec, seed, 1).name
+            name = spec if resolve_scenario(spec).drawn else _scenario(spec, seed, 1).name
             # Each N is its own episode: an online method told the episode is N users long
             # plans for N, so a prefix of a longer episode is not an N-user run.
             units += [Unit(name, method, seed, n, (n,)) for method in methods for n in users]
@@ -185,7 +190,7 @@ class UnitRunner:
         self._memory: Any = None
         self._warm_lock = threading.Lock()
         self._warmed: set[tuple[str, int]] = set()
-        self.warmup_decisions = 0  # agent decisions made to give the memory past episodes
+        self.warmup_decisions = 0  # past-episode arrivals the warm-up profile was drawn from
 
     def prepare(self, units: list[Unit]) -> None:
         """Import and build what units share, before any thread starts.
@@ -219,9 +224,14 @@ class UnitRunner:
             self._memory.flush()
 
     def _warm_up(self, unit: Unit) -> None:
-        """Give the agent past episodes of the scenario: seeded dynamic traffic, offline path."""
-        from wireless_agent.agent import SlicingAgent
-        from wireless_agent.config import AgentConfig
+        """Give the agent the traffic profile of past episodes of the scenario.
+
+        The past episodes are the dynamic mode's seeded draws from the scenario's population;
+        the profile they would leave in memory (slice the classifier names, Mbps per MHz) is
+        computed from those draws directly, without running the agent through them.
+        """
+        from wireless_agent.intent import IntentClassifier
+        from wireless_agent.traffic import classifier_slice, warmup_profile
 
         with self._warm_lock:
             key = (unit.scenario, unit.seed)
@@ -233,24 +243,13 @@ class UnitRunner:
             # which is what the scored agent looks up.
             name = _scenario(spec, unit.seed, 1).name
             population = load_population(spec, seed=unit.seed)
-            agent = SlicingAgent(AgentConfig(model="offline"), memory=memory)
             length = min(max(self.cfg.users or DEFAULT_USERS), len(population)) or 1
-            for k in range(self.cfg.warmup):
-                if memory.episode_count(name) >= self.cfg.warmup:
-                    break
-                env = SlicingEnv(population, users=length, rate_model=self.cfg.rate_model,
-                                 mode="dynamic")
-                env.scenario.name = name
-                obs, _ = env.reset(seed=WARMUP_SEED + k)
-                agent.reset(env, episode_id=f"warmup-{name}-{k}")
-                done = False
-                while not done:
-                    stepped = agent.act(env, obs).step
-                    assert stepped is not None  # the agent's action node steps the env
-                    obs, done = stepped[0], bool(stepped[2])
-                    self.warmup_decisions += 1
-                agent.end_episode()
-            memory.flush()
+            profile = warmup_profile(
+                population, self.cfg.warmup, length,
+                classifier_slice(IntentClassifier.default()), self.cfg.rate_model,
+                first_seed=WARMUP_SEED, departures=self.cfg.mode == "dynamic")
+            memory.use_profile(name, profile)
+            self.warmup_decisions += profile.records
             self._warmed.add(key)
 
     def policy(self, unit: Unit) -> Any:
@@ -307,14 +306,25 @@ class UnitRunner:
                 rows.append(_snapshot(unit, step + 1, info, history, self.cfg.model))
         if hasattr(policy, "end_episode"):
             policy.end_episode()
+        if self.cfg.mode == "dynamic" and rows:
+            rows[-1].update(dynamic_scores(env, info))
         return rows
+
+
+class GridPool(Protocol):
+    """Runs units elsewhere (a Dask cluster, `evals.cluster.Cluster`); decisions per worker."""
+
+    def run(self, evaluation: Any, todo: list[Unit], decisions: Any, units: Any,
+            on_decision: Callable[[], None] | None) -> dict[str, int]:
+        """Run `todo`, writing its decisions and units as they come."""
+        ...
 
 
 class Evaluation:
     """Runs a grid into a results folder, appending as it goes and resuming what is there."""
 
     def __init__(self, cfg: EvalConfig, out: Path, resume: bool = False,
-                 provenance: dict[str, Any] | None = None, cluster: Any = None) -> None:
+                 provenance: dict[str, Any] | None = None, cluster: GridPool | None = None) -> None:
         cfg.validate()
         self.cfg = cfg
         self.cluster = cluster  # an evals.cluster.Cluster: units run on its Dask workers
@@ -352,7 +362,7 @@ class Evaluation:
 
     @property
     def warmup_decisions(self) -> int:
-        """Agent decisions made to give the memory past episodes."""
+        """Past-episode arrivals the warm-up profiles were computed from (no agent runs)."""
         return self.runner.warmup_decisions
 
     @property
@@ -372,10 +382,7 @@ class Evaluation:
             units = JsonlWriter(self.out / UNITS)
             try:
                 if self.cluster is not None:  # the grid on Dask workers: evals/cluster.py
-                    from evals.cluster import run_on_cluster
-
-                    self.by_worker = run_on_cluster(self.cluster, self, todo, decisions, units,
-                                                    on_decision)
+                    self.by_worker = self.cluster.run(self, todo, decisions, units, on_decision)
                     todo = []  # every unit ran there
                 self.runner.prepare(todo)
                 workers = self.cfg.concurrency or (8 if self.cfg.model != "offline" else 1)
@@ -435,13 +442,41 @@ def with_seed_stats(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in rows:
         group = groups[(r["scenario"], r["method"], int(r["users"]))]
         stats: dict[str, Any] = {"seeds": len(group)}
-        for col, name in (("throughput_mbps", "throughput"), ("admitted", "admitted")):
+        for col, name in (("throughput_mbps", "throughput"), ("admitted", "admitted"),
+                          ("ratio_to_bound", "ratio_to_bound"),
+                          ("ratio_to_label_bound", "ratio_to_label_bound")):
+            if col not in r:
+                continue
             unit = "_mbps" if col == "throughput_mbps" else ""
-            avg, ci = mean(g[col] for g in group), ci95(g[col] for g in group)
+            avg, ci = mean(g.get(col) for g in group), ci95(g.get(col) for g in group)
             stats[f"{name}_mean{unit}"] = "" if avg is None else round(avg, 4)
             stats[f"{name}_ci95{unit}"] = "" if ci is None else round(ci, 4)
         out.append({**r, **stats})
     return out
+
+
+def dynamic_scores(env: SlicingEnv, info: dict[str, Any]) -> dict[str, Any]:
+    """Dynamic mode's scores of an episode: time-averaged Mbps against per-interval bounds.
+
+    `bound_mbps` lets any slice take any user present (a bound whatever a method classifies);
+    `label_bound_mbps` keeps users in their true slices (tighter, a bound for methods that
+    place users where they belong).
+    """
+    from baselines.dynamic_bound import interval_bound
+
+    table = env.rate_model.per_mhz_table
+    bound = interval_bound(env.schedule, table, labels="any")  # whatever a method classifies
+    labelled = interval_bound(env.schedule, table, labels="true")
+    avg = float(info["time_avg_throughput_mbps"])
+    arrivals = int(info["admitted"]) + int(info["rejected"])
+    return {
+        "time_avg_throughput_mbps": round(avg, 4), "bound_mbps": round(bound, 4),
+        "ratio_to_bound": round(avg / bound, 6) if bound > 0 else "",
+        "label_bound_mbps": round(labelled, 4),
+        "ratio_to_label_bound": round(avg / labelled, 6) if labelled > 0 else "",
+        "blocking_rate": round(int(info["rejected"]) / arrivals, 6) if arrivals else "",
+        "peak_violations": int(info["peak_violations"]),
+    }
 
 
 def _lost_memory(exc: BaseException) -> bool:
@@ -454,9 +489,7 @@ def _lost_memory(exc: BaseException) -> bool:
 def _spec_of(scenario_name: str, cfg: EvalConfig) -> str:
     """The scenario spec in the config that produced a scenario name."""
     for spec in cfg.scenarios:
-        if spec == scenario_name or Path(spec).stem == scenario_name:
-            return spec
-        if spec == "campus" and scenario_name.startswith("campus"):
+        if resolve_scenario(spec).produces(scenario_name):
             return spec
     return scenario_name
 

@@ -17,8 +17,30 @@ TABLE_COLUMNS = (
     ("tokens_per_user", "tokens/user"), ("errors", "model errors"),
     ("ratio_to_optimal", "vs optimal"),
 )
+# Dynamic mode: time-averaged throughput against the per-interval bound; the static optimum
+# (everyone present at once) is no ceiling there, so no "vs optimal" column.
+DYNAMIC_COLUMNS = (
+    ("scenario", "scenario"), ("method", "method"), ("users", "N"), ("seeds", "seeds"),
+    ("time_avg_throughput_mbps", "time-avg Mbps"), ("bound_mbps", "bound Mbps"),
+    ("ratio_to_bound", "vs bound"), ("ratio_to_label_bound", "vs label bound"),
+    ("blocking_rate", "blocking"), ("admitted", "admitted"),
+    ("peak_violations", "violations (peak)"), ("intent_accuracy", "intent acc"),
+    ("calls_per_user", "calls/user"), ("errors", "model errors"),
+)
+_DYNAMIC_MEANS = ("time_avg_throughput_mbps", "bound_mbps", "ratio_to_bound", "blocking_rate",
+                  "peak_violations", "ratio_to_label_bound")
 _MEANS = ("throughput_mbps", "bandwidth_utilization", "admitted", "min_rate_violations",
           "intent_accuracy", "llm_calls", "prompt_tokens", "completion_tokens", "errors")
+
+
+def is_dynamic(summary: list[dict[str, Any]]) -> bool:
+    """Whether the rows come from a dynamic-mode run (they carry a bound)."""
+    return any(num(r.get("ratio_to_bound")) is not None for r in summary)
+
+
+def table_columns(summary: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    """The table's (key, header) columns for these rows: paper or dynamic mode."""
+    return DYNAMIC_COLUMNS if is_dynamic(summary) else TABLE_COLUMNS
 
 
 def final_rows(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -33,12 +55,15 @@ def final_rows(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
     largest: dict[tuple[str, str], int] = {}
     for scenario, method, n in groups:
         largest[(scenario, method)] = max(n, largest.get((scenario, method), 0))
-    best = {(s, n, str(r["seed"])): num(r["throughput_mbps"])
-            for (s, m, n), rows in groups.items() if m == "optimal" for r in rows}
+    dynamic = is_dynamic(summary)
+    best = {} if dynamic else {(s, n, str(r["seed"])): num(r["throughput_mbps"])
+                               for (s, m, n), rows in groups.items() if m == "optimal"
+                               for r in rows}
     out = []
     for (scenario, method), n in largest.items():
         rows = groups[(scenario, method, n)]
-        avg = {k: mean(r.get(k) for r in rows) for k in _MEANS}
+        avg = {k: mean(r.get(k) for r in rows)
+               for k in _MEANS + (_DYNAMIC_MEANS if dynamic else ())}
         tokens = (avg["prompt_tokens"] or 0) + (avg["completion_tokens"] or 0)
         ratios = [tp / ref for r in rows
                   if (tp := num(r["throughput_mbps"])) is not None
@@ -50,6 +75,9 @@ def final_rows(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "calls_per_user": (avg["llm_calls"] or 0) / n, "tokens_per_user": tokens / n,
             "ratio_to_optimal": mean(ratios) if ratios else None,
             "ratio_ci95": ci95(ratios),
+            "time_avg_ci95": ci95(r.get("time_avg_throughput_mbps") for r in rows),
+            "bound_ratio_ci95": ci95(r.get("ratio_to_bound") for r in rows),
+            "label_ratio_ci95": ci95(r.get("ratio_to_label_bound") for r in rows),
             "oracle": method in ORACLE_METHODS,
         })
     return out
@@ -71,6 +99,13 @@ def format_cell(key: str, value: Any, row: dict[str, Any] | None = None) -> str:
                    else row["ratio_ci95"] * 100, "{:.1f}%")
     if key in ("bandwidth_utilization", "intent_accuracy"):
         return f"{value:.1%}"
+    if key in ("ratio_to_bound", "ratio_to_label_bound"):
+        ci = row.get("bound_ratio_ci95" if key == "ratio_to_bound" else "label_ratio_ci95")
+        return _pm(f"{value:.1%}", None if ci is None else ci * 100, "{:.1f}%")
+    if key == "blocking_rate":
+        return f"{value:.1%}"
+    if key == "time_avg_throughput_mbps":
+        return _pm(f"{value:.1f}", row.get("time_avg_ci95"), "{:.1f}")
     if key == "throughput_mbps":
         return _pm(f"{value:.1f}", row.get("throughput_ci95"), "{:.1f}")
     if key == "admitted":

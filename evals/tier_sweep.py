@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 
 from evals.plots import save_png
-from prompts import render
-from wireless_agent.models.backend import ModelBackend, make_backend
+from prompts import marked_request
+from wireless_agent.assembly import perception_prompt
+from wireless_agent.models import Backend, make_backend
 from wireless_agent.models.schemas import IntentDecision
 from wireless_agent.models.spec import ModelSpec, parse_spec
 from wireless_agent.models.stats import CallStats
-from wireless_agent.models.tiered import TieredBackend, make_tiered, request_text
+from wireless_agent.models.tiered import TieredBackend, make_tiered
 
 Requests = list[tuple[str, str]]  # (request text, true slice)
 TierFactory = Callable[[list[float]], TieredBackend]
@@ -30,15 +31,15 @@ FIGURE = Path("results") / "tier_sweep.png"
 _QOS = {"URLLC": (5.0, 10.0), "eMBB": (30.0, 100.0)}  # (latency_ms, min_rate_mbps)
 
 
-def _ask(backend: ModelBackend, text: str) -> tuple[Any, CallStats, float]:
+def _ask(backend: Backend, text: str) -> tuple[Any, CallStats, float]:
     """One perception decision as the perception node asks for it, with its wall time."""
     start = time.perf_counter()
-    answer, stats = backend.structured("perception", render("perception", request=text),
-                                       IntentDecision)
+    answer, stats = backend.structured("perception", perception_prompt(text), IntentDecision,
+                                       request=text)
     return answer, stats, (time.perf_counter() - start) * 1000.0
 
 
-def _run(backend: ModelBackend, requests: Requests, workers: int
+def _run(backend: Backend, requests: Requests, workers: int
          ) -> list[tuple[Any, CallStats, float]]:
     """Every request through `backend`, `workers` at a time, answers in request order."""
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -174,7 +175,7 @@ def label_responder(requests: Requests, confidence: float = 0.95, unsure_share: 
     truth = {t: max(v, key=lambda k: v[k]) for t, v in votes.items()}
 
     def respond(body: dict[str, Any]) -> dict[str, Any]:
-        text = request_text(str(body["messages"][-1]["content"]))
+        text = marked_request(str(body["messages"][-1]["content"]))
         slice_ = truth.get(text, "eMBB")
         unsure = hashlib.sha256(text.encode()).digest()[0] / 256.0 < unsure_share
         conf = unsure_confidence if unsure or text not in truth else confidence

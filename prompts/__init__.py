@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from string import Template
@@ -21,3 +22,15 @@ def load(name: str) -> Template:
 def render(name: str, **values: object) -> str:
     """The prompt `name` with its $-placeholders filled."""
     return load(name).substitute({k: str(v) for k, v in values.items()})
+
+
+_MARKED = re.compile(r"<<<REQUEST\n(.*)\nREQUEST>>>", re.DOTALL)
+
+
+def marked_request(text: str) -> str:
+    """The request between a perception prompt's markers (the whole text without markers).
+
+    For loopback fakes that answer by the request they received; the agent never needs it.
+    """
+    found = _MARKED.search(text)
+    return found.group(1) if found else text

@@ -14,12 +14,21 @@ from wireless_agent.testing.ollama_server import FakeOllamaServer
 from wireless_agent.testing.openai_server import FakeOpenAIServer
 
 _CLEARED = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OLLAMA_HOST", "LANGSMITH_API_KEY",
-            "LANGCHAIN_API_KEY")
+            "LANGCHAIN_API_KEY", "WIRELESS_AGENT_MODEL", "WIRELESS_AGENT_TIMEOUT",
+            "WIRELESS_AGENT_MEMORY", "WIRELESS_AGENT_CHROMA_URL", "WIRELESS_AGENT_MAX_TOKENS",
+            "WIRELESS_AGENT_TIER_THRESHOLDS", "WIRELESS_AGENT_TIER_COOLDOWN_S")
+
+
+@pytest.fixture(scope="session")
+def _data_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A per-user data folder for the run (the default memory lives there, never in ~)."""
+    return tmp_path_factory.mktemp("data-home")
 
 
 @pytest.fixture(autouse=True)
-def _hygiene(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Loopback bypasses proxies, tracing is off, and no real endpoint or key leaks in."""
+def _hygiene(monkeypatch: pytest.MonkeyPatch, _data_home: Path) -> None:
+    """Loopback bypasses proxies, tracing is off, and no real endpoint, key or folder leaks in."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(_data_home))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.setenv("LANGSMITH_TRACING", "false")

@@ -7,12 +7,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from baselines.base import Policy
 from baselines.greedy import GreedyBaseline
 from baselines.optimal import OptimalBaseline, solve_slice
 from baselines.registry import METHODS, make_policy
 from baselines.rule import RuleBaseline, greedy_fallback
 from env import SlicingEnv
+from env.policy import Policy
 from env.rates import get_rate_model
 from env.slices import EMBB, URLLC
 

@@ -263,7 +263,8 @@ def test_dead_model_server_gives_one_line_and_goes_offline(tmp_path: Path,
 @pytest.mark.slow
 def test_ctrl_c_stops_a_slow_answer_and_the_chat_goes_on(tmp_path: Path,
                                                          procs: list[Chat]) -> None:
-    with FakeOpenAIServer() as server:
+    # After the interrupted answer every call gets text with no intent JSON.
+    with FakeOpenAIServer(default="no intent here") as server:
         server.script(Reply("too late", delay_s=30))
         env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key",
                "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
@@ -277,7 +278,7 @@ def test_ctrl_c_stops_a_slow_answer_and_the_chat_goes_on(tmp_path: Path,
         assert "interrupted" in c.until(r"interrupted")
         c.send("I need to control a robot arm on the factory floor")
         c.send("/status")
-        # The fake's default answer is no intent JSON, so the request is classified offline.
+        # The fake's default answer holds no intent JSON, so the request is classified offline.
         out = c.until(r"slots left")
         assert re.search(r"intent\s+URLLC .*\(fallback\)", out)
         assert status_rows(out)["URLLC"][0] == "1"

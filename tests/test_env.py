@@ -185,6 +185,34 @@ def test_unknown_label_message_names_the_label(tmp_path: Path) -> None:
         SlicingEnv(str(path))
 
 
+@pytest.mark.parametrize("mode", ["paper", "dynamic"])
+@pytest.mark.parametrize("users", [0, -3])
+def test_an_empty_episode_is_one_clear_error(users: int, mode: str) -> None:
+    with pytest.raises(ScenarioError, match=f"users={users}: an episode needs at least 1 user"):
+        SlicingEnv("north", users=users, mode=mode).reset()
+
+
+@pytest.mark.parametrize("spec", ["campus:x", "campus:", "nowhere"])
+def test_a_bad_scenario_spec_is_one_clear_error(spec: str) -> None:
+    with pytest.raises(ScenarioError, match="campus seed|unknown scenario"):
+        load_scenario(spec)
+
+
+def test_one_resolver_reads_every_kind_of_spec(tmp_path: Path) -> None:
+    from env.scenarios import resolve_scenario
+
+    path = write_csv(tmp_path / "mine.csv", [(1, "stream a film", "eMBB")])
+    assert resolve_scenario(" north ").kind == "paper"
+    assert resolve_scenario("campus").drawn and resolve_scenario("campus").campus_seed(4) == 4
+    assert resolve_scenario("campus:7").campus_seed(4) == 7
+    assert resolve_scenario("campus:7").produces("campus:7")
+    assert not resolve_scenario("campus:7").produces("campus:8")
+    assert resolve_scenario("campus").produces("campus:8")
+    assert resolve_scenario(str(path)).kind == "file"
+    assert resolve_scenario(str(path)).produces("mine")
+    assert load_scenario("campus", users=3, seed=5).name == "campus:5"
+
+
 def _random_action(env: SlicingEnv, rng: np.random.Generator) -> dict:
     """Any action: random slice, admission, bandwidth and sometimes a re-allocation."""
     realloc = {}

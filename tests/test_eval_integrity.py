@@ -254,6 +254,7 @@ def test_a_sweep_with_every_upper_tier_down_is_refused(tmp_path: Path,
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.slow  # the whole sweep over every paper and held-out request: ~25 s
 def test_tier_sweep_labels_its_tiers_scripted_and_writes_into_a_folder(tmp_path: Path) -> None:
     from evals.tier_sweep import SCRIPTED_SPEC, main
 

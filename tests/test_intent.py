@@ -11,11 +11,14 @@ import pytest
 
 from env.scenarios import PAPER_SCENARIOS, load_population
 from evals.intent_eval import (
+    CATEGORIES,
+    LANGUAGES,
     all_heldout_texts,
     heldout_sets,
     intent_report,
     load_heldout,
     main,
+    markdown,
     reliability,
 )
 from wireless_agent.intent import (
@@ -24,11 +27,13 @@ from wireless_agent.intent import (
     load_corpus,
     load_training,
     normalise,
+    stated_requirements,
 )
 from wireless_agent.intent.calibration import expected_calibration_error
 from wireless_agent.intent.corpus import MULTILINGUAL_CORPUS
 from wireless_agent.intent.ridge import fit_ridge, grouped_cv_scores
 from wireless_agent.intent.sparse import CsrMatrix
+from wireless_agent.intent.text import normalise_text, tokens
 
 QOS_RANGES = {"eMBB": ((10, 100), (100, 400)), "URLLC": ((1, 10), (1, 100))}
 # Figures a request states override the application's typical latency in a prediction.
@@ -174,7 +179,9 @@ def test_accuracy_floors(report: dict) -> None:
     assert {"center[:30]", "north[:30]", "south[:30]", "center[all 200]", "heldout"} <= set(sets)
     assert {"public:wirelessagent_kb", "public:wirelessbench", "hard:zh", "hard:en"} <= set(sets)
     for name, s in sets.items():
-        assert s["accuracy"] >= 0.9, (name, s["accuracy"], s["errors"])
+        # Sets of a handful of requests (one language of a blind set) are judged together below.
+        if s["n"] >= 20:
+            assert s["accuracy"] >= 0.9, (name, s["accuracy"], s["errors"])
     # Issue 13's bar on held-out requests: every language and category at >= 95 %.
     for group in ("languages", "categories"):
         for name, s in report[group].items():
@@ -182,8 +189,55 @@ def test_accuracy_floors(report: dict) -> None:
     assert set(report["languages"]) == {"en", "zh", "es", "de", "fr", "pt", "ja", "ar", "hi"}
 
 
+def test_every_category_and_language_is_measured_and_above_its_floor(report: dict) -> None:
+    # Each category of issue 13 has enough requests for its floor to mean something.
+    assert list(report["categories"])[: len(CATEGORIES)] == list(CATEGORIES)
+    for cat in CATEGORIES:
+        s = report["categories"][cat]
+        assert s["n"] >= 20, cat
+        assert s["accuracy"] >= 0.95, (cat, s["errors"])
+        # Every language has requests of every category.
+        assert all(report["matrix"][cat][lang]["n"] >= 2 for lang in LANGUAGES), cat
+    for lang in LANGUAGES:
+        assert report["languages"][lang]["n"] >= 40, lang
+    fig = report["categories"]["with figures"]
+    assert fig["n"] >= 100 and fig["accuracy"] >= 0.95
+    # Gibberish and off-topic requests are never admitted to a slice.
+    assert report["unclear_admitted"] == 0
+    assert report["categories"]["unclear"]["accuracy"] == 1.0
+    # The sets written blind (before the classifier ran on them) hold the bar on their own.
+    for prefix in ("unseen:", "confirm:", "final:", "check:", "probe:", "last:"):
+        rows = [s for name, s in report["sets"].items() if name.startswith(prefix)]
+        n = sum(s["n"] for s in rows)
+        right = sum(s["accuracy"] * s["n"] for s in rows)
+        assert n >= 40 and right / n >= 0.95, prefix
+
+
+def test_markdown_table_and_out_refusals(report: dict, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    text = markdown(report)
+    header = next(line for line in text.splitlines() if line.startswith("| category |"))
+    assert header.split("|")[2:-2] == [f" {lang} " for lang in LANGUAGES]
+    for label in CATEGORIES.values():
+        assert f"| {label} |" in text
+    assert "ECE" in text and "wrong at confidence >= 0.9" in text
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--no-latency", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_intent_eval_writes_the_table_atomically(tmp_path: Path) -> None:
+    out = tmp_path / "deep" / "intent.md"
+    main(["--no-latency", "--out", str(out)])
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("## Intent classifier") and "| **all** |" in text
+    assert not [p for p in out.parent.iterdir() if p.name != "intent.md"]  # no temp file left
+
+
 def test_heldout_calibration(report: dict) -> None:
-    assert report["ece"] < 0.05
+    assert report["ece"] < 0.04
     assert sum(row["count"] for row in report["reliability"]) == report["heldout_all"]["n"]
     assert report["confident_error_rate"] <= 0.01
     assert 0.05 < report["temperature"] < 20.0
@@ -198,6 +252,25 @@ def test_every_heldout_sentence_is_unseen_in_training(training: list[dict]) -> N
         assert " ".join(text.lower().split()) not in train_keys, text
         keys = _keys(text) - {""}
         assert not keys & train_keys, text
+
+
+def _script_content(text: str) -> set[str]:
+    """Content tokens in any script: words, and each CJK character on its own."""
+    return set(tokens(normalise_text(text))) - _FILLER
+
+
+def test_no_heldout_sentence_has_a_near_copy_in_training(training: list[dict]) -> None:
+    # Script-aware: a Chinese or Hindi paraphrase sharing most characters or words counts too.
+    train = [c for c in (_script_content(e["text"]) for e in training) if c]
+    index: dict[str, list[int]] = {}
+    for i, c in enumerate(train):
+        for tok in c:
+            index.setdefault(tok, []).append(i)
+    for text in all_heldout_texts():
+        hc = _script_content(text)
+        for i in {i for tok in hc for i in index.get(tok, ())}:
+            tc = train[i]
+            assert len(hc & tc) / len(hc | tc) < 0.6, (text, sorted(tc))
 
 
 def test_hard_sets_cover_every_language_and_outcome() -> None:
@@ -220,6 +293,15 @@ def test_gibberish_and_off_topic_are_never_admitted() -> None:
         pred = clf.predict(text)
         assert pred.unclear, (text[:40], pred)
     assert clf.predict("something fast please").unclear
+    # Gibberish in other scripts, symbols only, and off-topic questions in several languages.
+    cjk = "".join(chr(c) for c in rng.integers(0x4E00, 0x9FFF, 6))
+    for text in [cjk, "ضصثقفغ عهخحج", "कखगघ चछजझ", "🙂🙂🙂", "%%% ### ***", "1 2 3 4 5",
+                 "who discovered penicillin?", "¿Quién escribió el Quijote?", "今天几号了？",
+                 "Wie viele Einwohner hat Wien?", "क्या आज छुट्टी है?"]:
+        pred = clf.predict(text)
+        assert pred.unclear, (text, pred)
+    # A question that names a service need is a request after all.
+    assert not clf.predict("how do I get the lowest latency for my robot arm?").unclear
 
 
 def test_negation_figures_and_languages_decide() -> None:
@@ -243,6 +325,75 @@ def test_negation_figures_and_languages_decide() -> None:
     agree = clf.predict("video streaming at 500 Mbps down")
     assert against.slice == agree.slice == "eMBB"
     assert against.confidence < agree.confidence
+
+
+@pytest.mark.parametrize(("text", "field", "value"), [
+    ("one-way latency of 250 µs", "latency_ms", 0.25),
+    ("latencia máxima de 3 milisegundos", "latency_ms", 3.0),
+    ("Verzögerung höchstens 0,8 ms", "latency_ms", 0.8),
+    ("tolère 2 s de délai", "latency_ms", 2000.0),
+    ("时延不超过五毫秒", "latency_ms", 5.0),
+    ("تأخير ٢٫٥ مللي ثانية", "latency_ms", 2.5),
+    ("8 ms jitter at most", "jitter_ms", 8.0),
+    ("confiabilidade de 99,999%", "per", 1e-5),
+    ("موثوقية ٩٩٫٩٩٩٪", "per", 1e-5),
+    ("reliability 1-10^-5", "per", 1e-5),
+    ("丢包率低于十万分之一", "per", 1e-5),
+    ("パケット損失は100万分の1以下", "per", 1e-6),
+    ("64 kbps of telemetry", "rate_mbps", 0.064),
+    ("下行两百兆", "rate_down_mbps", 200.0),
+    ("Débit montant 40 Mbit/s", "rate_up_mbps", 40.0),
+    ("2,5 Gbit/s im Download", "rate_down_mbps", 2500.0),
+    ("100メガビット毎秒", "rate_mbps", 100.0),
+    ("नमूना 200 बाइट का पैकेट", "payload_bytes", 200.0),
+    ("carga útil de 1,5 kB", "payload_bytes", 1500.0),
+])
+def test_qos_figures_in_each_language(text: str, field: str, value: float) -> None:
+    req = stated_requirements(text)
+    assert req is not None, text
+    assert req[field] == pytest.approx(value), (text, req)
+
+
+def test_figures_decide_and_reach_the_prediction() -> None:
+    clf = IntentClassifier.default()
+    cases = {
+        "Latenz unter 2 ms, Zuverlässigkeit 99,9999 %": "URLLC",
+        "下行500Mbps，延迟100毫秒也可以": "eMBB",
+        "ciclo de 1 ms, 20 bytes por mensaje": "URLLC",
+        "۳۰۰ ميغابت في الثانية للتنزيل": "eMBB",
+    }
+    for text, slice_ in cases.items():
+        pred = clf.predict(text)
+        assert pred.outcome == slice_, (text, pred)
+        assert pred.requirements["slice"] == slice_
+        # Delay-critical 5QI rows for URLLC figures, and never for eMBB ones.
+        critical = pred.requirements["5qi"]["resource_type"] == "Delay-critical GBR"
+        assert critical == (slice_ == "URLLC"), (text, pred.requirements)
+        assert pred.requirements["stated"]
+    # 100 ms tolerated: the least demanding row with that budget (5QI 1, voice), not a
+    # delay-critical one.
+    assert clf.predict("下行500Mbps，延迟100毫秒也可以").requirements["5qi"]["pdb_ms"] == 100
+
+
+def test_decision_record_carries_the_parsed_requirements(tmp_path: Path) -> None:
+    import dataclasses
+
+    from env import SlicingEnv
+    from wireless_agent.agent import SlicingAgent
+    from wireless_agent.config import AgentConfig
+    from wireless_agent.memory.store import AgentMemory
+
+    agent = SlicingAgent(AgentConfig(), memory=AgentMemory.open(tmp_path / "m"))
+    env = SlicingEnv("south", users=3)
+    obs, _ = env.reset(seed=0)
+    agent.reset(env, episode_id="figures")
+    env.replace_arrival(dataclasses.replace(
+        env.current.user, request="制御周期は500マイクロ秒、信頼性99.9999%"))
+    rec = agent.act(env, obs).record
+    assert rec["intent"] == "URLLC"
+    assert rec["requirements"]["cycle_ms"] == pytest.approx(0.5)
+    assert rec["requirements"]["per"] == pytest.approx(1e-6)
+    assert rec["requirements"]["5qi"]["resource_type"] == "Delay-critical GBR"
 
 
 def test_intent_eval_help_does_not_run_the_eval(capsys: pytest.CaptureFixture[str]) -> None:
@@ -315,3 +466,27 @@ def test_train_on_custom_examples_and_load_errors(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"text": "x", "slice": "mMTC"}) + "\n")
     with pytest.raises(ValueError, match="bad.jsonl:1"):
         load_corpus(bad)
+
+
+def test_reading_weighs_the_need_and_scopes_negation() -> None:
+    from wireless_agent.intent.lexicon import default_lexicon
+    from wireless_agent.intent.reading import CONTEXT_WEIGHT, NEED_WEIGHT, read_request
+
+    # Background sentence, then the need: the need outweighs it, in any of the languages.
+    for text in ("We build industrial robots. This request is only for the canteen TV.",
+                 "Wir bauen Roboter. Diese Anfrage ist nur für den Fernseher in der Kantine.",
+                 "Temos robôs no hospital. Desta vez é só a TV da recepção."):
+        weights = [s.weight for s in read_request(text).segments]
+        assert weights == [CONTEXT_WEIGHT, NEED_WEIGHT], (text, weights)
+    # Portuguese "no" is "in the", not a negation; Spanish "no" still negates.
+    pt = read_request("os robôs no hospital precisam de controle imediato")
+    assert "robot" in pt.concepts and "not_robot" not in pt.concepts
+    assert "not_video" in read_request("no es para ver videos").concepts
+    # A negation ends at a dash or Arabic/Hindi punctuation, not at the end of the request.
+    dash = read_request("not for gaming — I just want to download photos")
+    assert "download" in dash.concepts and "not_download" not in dash.concepts
+    arabic = read_request("ليس من أجل الألعاب، أريد رفع الصور")
+    assert "upload" in arabic.concepts and "not_game" in arabic.concepts
+    # A place name keeps the concepts of its words out ("control room" is not control).
+    concepts = {h.concept for h in default_lexicon().find("the control room wall screen")}
+    assert "place" in concepts and "control" not in concepts

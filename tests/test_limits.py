@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from env.limits import MAX_REQUEST_CHARS
 from evals.slicing_eval import EvalConfig, Evaluation
 from wireless_agent.cli import app
-from wireless_agent.limits import MAX_REQUEST_CHARS
 from wireless_agent.models import IntentDecision, make_backend
 from wireless_agent.models.backend import MAX_ECHO_CHARS
 from wireless_agent.testing import Reply
@@ -94,7 +94,7 @@ def test_the_eval_command_says_so_once(tmp_path: Path) -> None:
 
 def test_a_megabyte_chat_line_is_cut_before_any_prompt(tmp_path: Path,
                                                        openai_fake: FakeOpenAIServer) -> None:
-    openai_fake.script(Reply.json(GOOD), Reply("Noted."))
+    openai_fake.script(Reply.json(GOOD), Reply("Noted."), Reply.json(GOOD))
     request = f"stream video {'A' * HUGE}"
     question = f"what is {'B' * HUGE}?"
     res = CliRunner().invoke(app, ["chat", "--memory", str(tmp_path / "mem"), "--session", "s",

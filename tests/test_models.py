@@ -94,6 +94,7 @@ def test_make_backend_builds_tiers_in_order() -> None:
     assert backend.tier_names == ["offline", "ollama:a", "openai:b"]
 
 
+@pytest.mark.slow  # a fresh interpreter: what the offline path imports
 def test_offline_path_imports_no_provider_and_records_the_prompt() -> None:
     code = (
         "import sys\n"
@@ -364,3 +365,19 @@ def test_chat_streams_tokens_and_returns_tool_calls(
     fake.script(Reply.http_error(500))
     reply, stats = backend.chat("explain", "again")
     assert reply is None and "500" in (stats.error or "")
+
+
+@pytest.mark.parametrize("error,outage", [
+    ("HTTP 429: rate limit reached", True), ("HTTP 503: overloaded", True),
+    ("HTTP 500: 1 validation error: format: unsupported value", False),
+    ("HTTP 500: internal server error", True), ("HTTP 400: bad request", False),
+    ("connection failed: refused", True), ("timeout after 30 s", True),
+    ("openai:gpt-x needs OPENAI_API_KEY in the environment", True),
+    ("the answer was not JSON", False), (None, False), ("", False),
+])
+def test_one_outage_rule_for_the_tiers_and_the_chat(error: str | None, outage: bool) -> None:
+    from wireless_agent.chat import repl, session
+    from wireless_agent.models.errors import is_outage
+
+    assert is_outage(error) is outage
+    assert session.is_outage is is_outage and repl.is_outage is is_outage

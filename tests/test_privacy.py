@@ -13,6 +13,7 @@ from pathlib import Path
 import chromadb
 import pytest
 
+from evals.privacy.subscribers import generate_subscribers, iban_check, luhn_ok
 from wireless_agent import boundary
 from wireless_agent.privacy import (
     AuditLog,
@@ -22,12 +23,10 @@ from wireless_agent.privacy import (
     ProfileStore,
     assemble,
     available_domains,
-    generate_subscribers,
     load_policy,
 )
 from wireless_agent.privacy.detect import LeakDetector
 from wireless_agent.privacy.policy import POLICY_DIR, parse_policy
-from wireless_agent.privacy.profiles import iban_check, luhn_ok
 
 WIRELESS = load_policy("wireless")
 FINANCIAL = load_policy("financial")

@@ -7,7 +7,8 @@ import json
 import pytest
 
 import evals.privacy as bench
-from wireless_agent.privacy import generate_subscribers, load_policy
+from evals.privacy.subscribers import generate_subscribers
+from wireless_agent.privacy import load_policy
 from wireless_agent.privacy.detect import LeakDetector
 
 

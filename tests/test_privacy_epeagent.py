@@ -165,6 +165,7 @@ def test_bench_on_sample_separates_the_modes(tmp_path: Path) -> None:
     assert written["results"] == json.loads(json.dumps(summary["results"]))
 
 
+@pytest.mark.slow  # every case of the sample through the model in four modes: ~8 s
 def test_models_in_the_loop_scripted(openai_fake: FakeOpenAIServer, tmp_path: Path) -> None:
     def echo(body: dict) -> str:
         # Scripted, and as leaky as a model can be: it repeats everything it was given.

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from baselines.base import Decision
 from baselines.prompt import PromptBaseline
 from env import SlicingEnv
+from env.policy import Decision
 from wireless_agent import boundary
 from wireless_agent.testing import Reply
 from wireless_agent.testing.ollama_server import FakeOllamaServer
@@ -102,3 +102,21 @@ def test_episode_against_ollama(ollama_fake: FakeOllamaServer) -> None:
     assert info["throughput_mbps"] == pytest.approx(paper_rate(20, 13) + paper_rate(6, 15))
     assert info["intent_accuracy"] == 1.0
     assert decisions[1].record["error"] is None
+
+
+def test_slice_numbers_in_prompts_come_from_env_slices() -> None:
+    from pathlib import Path
+
+    from env.slices import EMBB, URLLC, prompt_values
+    from wireless_agent.chat import assistant
+
+    root = Path(__file__).resolve().parent.parent
+    template = (root / "prompts" / "prompt_baseline.md").read_text(encoding="utf-8")
+    for key in ("embb_latency", "embb_bw", "embb_rate", "urllc_latency", "urllc_bw", "urllc_rate",
+                "embb_capacity", "urllc_capacity"):
+        assert f"${key}" in template
+    values = prompt_values()
+    assert values["embb_bw"] == f"{EMBB.bw_min_mhz:g}-{EMBB.bw_max_mhz:g}" == "6-20"
+    assert f"URLLC ({URLLC.capacity_mhz:g} MHz, {values['urllc_bw']} MHz" in assistant.SYSTEM
+    source = Path(assistant.__file__).read_text(encoding="utf-8")
+    assert "90 MHz" not in source and "6-20" not in source

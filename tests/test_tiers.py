@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from evals.tier_sweep import label_responder, largest_only, plot_sweep, sweep_thresholds
-from prompts import render
+from prompts import marked_request
 from wireless_agent import boundary
+from wireless_agent.assembly import PromptContext, perception_prompt
 from wireless_agent.intent import IntentClassifier
 from wireless_agent.models import IntentDecision, ModelSpecError
 from wireless_agent.models.tiered import (
@@ -20,7 +21,6 @@ from wireless_agent.models.tiered import (
     TieredBackend,
     TieredDecision,
     make_tiered,
-    request_text,
 )
 from wireless_agent.privacy import PrivacyFilter
 from wireless_agent.testing import Reply
@@ -51,10 +51,15 @@ def backend(ollama_fake: FakeOllamaServer, openai_fake: FakeOpenAIServer) -> Tie
     return make_tiered(SPEC, timeout_s=5)
 
 
+def contents(prompt: list[tuple[str, str]]) -> list[str]:
+    """The message texts of a prompt as they go on the wire."""
+    return [text for _, text in prompt]
+
+
 def ask(b: TieredBackend, request: str) -> tuple[TieredDecision, object]:
     """One perception decision as the perception node asks for it."""
-    answer, stats = b.structured("perception", render("perception", request=request),
-                                 IntentDecision)
+    answer, stats = b.structured("perception", perception_prompt(request), IntentDecision,
+                                 request=request)
     assert isinstance(answer, TieredDecision)
     return answer, stats
 
@@ -77,19 +82,23 @@ def test_easy_requests_stay_on_the_device(backend: TieredBackend, ollama_fake: F
     assert s["tiers"]["ollama:qwen2.5:3b"]["asked"] == 0
 
 
-def test_unsure_request_escalates_to_the_edge_with_only_the_request(
+def test_unsure_request_escalates_to_the_edge_with_the_assembled_prompt(
     backend: TieredBackend, ollama_fake: FakeOllamaServer, openai_fake: FakeOpenAIServer
 ) -> None:
     ollama_fake.script(Reply.json(EDGE_SURE, usage=(300, 20)))
-    # Anything the caller wraps around the request stays behind; only the request climbs.
-    prompt = render("perception", request=UNSURE) + "\nMemory: subscriber history ..."
-    answer, stats = backend.structured("perception", prompt, IntentDecision)
+    # The device reads the request it is handed; the model tier gets the caller's prompt as
+    # it is (nothing re-parsed out of it, nothing dropped).
+    prompt = perception_prompt(UNSURE, PromptContext(notes=("subscriber history ...",)))
+    with boundary.recording() as rec:
+        answer, stats = backend.structured("perception", prompt, IntentDecision,
+                                           request=UNSURE)
+    assert [(r.backend, r.text) for r in rec][0] == ("offline", UNSURE)
     assert isinstance(answer, TieredDecision)
     assert (answer.tier, answer.application, answer.fallback) == ("ollama:qwen2.5:3b",
                                                                   "navigation", False)
     assert (stats.calls, stats.prompt_tokens, stats.completion_tokens) == (1, 300, 20)
     [body] = ollama_fake.chat_requests
-    assert [m["content"] for m in body["messages"]] == [render("perception", request=UNSURE)]
+    assert [m["content"] for m in body["messages"]] == contents(prompt)
     assert openai_fake.requests == []
     s = backend.stats()
     assert s["escalated"] == 1 and s["tiers"]["ollama:qwen2.5:3b"]["prompt_tokens"] == 300
@@ -106,7 +115,7 @@ def test_unsure_edge_answer_climbs_to_the_cloud(
     assert (stats.calls, stats.prompt_tokens, stats.completion_tokens) == (2, 610, 45)
     assert stats.latency_ms >= 60  # both servers' delays were paid
     [body] = openai_fake.chat_requests
-    assert [m["content"] for m in body["messages"]] == [render("perception", request=UNSURE)]
+    assert [m["content"] for m in body["messages"]] == contents(perception_prompt(UNSURE))
     tiers = backend.stats()["tiers"]
     assert tiers["openai:gpt-fake"]["decisions"] == 1
     assert tiers["ollama:qwen2.5:3b"]["decisions"] == 0
@@ -218,13 +227,13 @@ def test_remote_tiers_never_see_forbidden_subscriber_fields(
     bodies = ollama_fake.chat_requests + openai_fake.chat_requests
     assert len(bodies) == 2
     for body in bodies:
-        [message] = body["messages"]
-        assert message["content"] == render("perception", request=shown)
+        system, message = body["messages"]
+        assert [system["content"], message["content"]] == contents(perception_prompt(shown))
         assert "555" not in message["content"] and imsi not in message["content"]
         assert "[PHONE]" in message["content"] and "[IMSI]" in message["content"]
     remote = [r for r in rec if r.remote]
     assert [r.backend for r in remote] == ["ollama:qwen2.5:3b", "openai:gpt-fake"]
-    assert all(request_text(r.text) == shown for r in remote)
+    assert all(marked_request(r.text) == shown for r in remote)
 
 
 def test_thresholds_from_argument_env_and_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from baselines.base import Decision
+from env.policy import Decision
 from env.slicing_env import SlicingEnv
 from wireless_agent.config import AgentConfig
 from wireless_agent.context import AgentContext
 from wireless_agent.graph import default_graph
 from wireless_agent.memory.store import AgentMemory
+from wireless_agent.models import Backend
+from wireless_agent.record import agent_record
+from wireless_agent.state import AgentInput, AgentState
 
 
 class SlicingAgent:
@@ -24,7 +27,7 @@ class SlicingAgent:
         config: AgentConfig | None = None,
         memory: AgentMemory | None = None,
         classifier: Any = None,
-        backend: Any = None,
+        backend: Backend | None = None,
         privacy: Any = None,
         learn: bool = True,
     ) -> None:
@@ -60,11 +63,12 @@ class SlicingAgent:
             episode_id=episode_id or f"{scenario}-{time.time_ns()}", learn=self.learn,
         )
 
-    def decide(self, request: str | None = None, subscriber_id: str | None = None) -> dict:
+    def decide(self, request: str | None = None,
+               subscriber_id: str | None = None) -> AgentState:
         """Run the graph for the arriving user and return its final state."""
         if self.context is None:
             raise RuntimeError("call reset(env) before deciding")
-        state: dict[str, Any] = {"subscriber_id": subscriber_id}
+        state: AgentInput = {"subscriber_id": subscriber_id}
         if request is not None:
             state["request"] = request
         return self.graph.invoke(state, context=self.context)
@@ -74,35 +78,10 @@ class SlicingAgent:
         t0 = time.perf_counter()
         out = self.decide()
         ms = (time.perf_counter() - t0) * 1000.0
-        plan, intent, result = out["plan"], out["intent"], out["result"]
-        spend = {k: sum(t.get(k, 0) or 0 for t in out["trace"])
-                 for k in ("calls", "prompt_tokens", "completion_tokens")}
-        unclear = bool(intent.get("unclear"))
-        record = {
-            "intent": "unclear" if unclear else intent["slice"],
-            "confidence": round(float(intent["confidence"]), 4),
-            "application": intent["application"], "source": intent["source"],
-            "slice": intent["slice"] if plan["admit"] else None,
-            "bandwidth": round(plan["bandwidth"], 4) if plan["admit"] else 0.0,
-            "reallocations": len(plan["reallocate"]), "replans": plan["replans"],
-            "model_calls": spend["calls"], "prompt_tokens": spend["prompt_tokens"],
-            "completion_tokens": spend["completion_tokens"], "latency_ms": round(ms, 3),
-            "fallback": intent["source"] == "fallback",
-            "tier": intent.get("tier") or ("offline" if intent["source"] != "model"
-                                           else self.config.model),
-            "node_ms": {t["node"]: round(t["ms"], 3) for t in out["trace"]},
-            "explanation": out["explanation"],
-        }
-        if unclear:
-            record.update(unclear=True, reason=plan["reason"], question=intent.get("question"))
-        if intent.get("requirements"):
-            record["requirements"] = intent["requirements"]
-        errors = [t["error"] for t in out["trace"] if t.get("error")]
-        if errors:
-            record["error"] = errors[0]
-        r = result
-        return Decision(r["action"], record, (r["obs"], r["reward"], r["terminated"],
-                                              r["truncated"], r["info"]))
+        record = agent_record(out, ms, self.config.model)
+        r = out["result"]
+        return Decision(r["action"], dict(record), (r["obs"], r["reward"], r["terminated"],
+                                                    r["truncated"], r["info"]))
 
     def end_episode(self) -> None:
         """Write what this episode taught to the memory."""

@@ -3,59 +3,21 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 # Keep LangSmith quiet unless a user turns it on, before anything imports langchain.
 os.environ.setdefault("LANGSMITH_TRACING", "false")
 
+from wireless_agent.terminal import console, err_console, fail, guarded, user_errors
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="An LLM agent for wireless network slicing, its baselines and benchmarks.")
-# Piped output keeps whole table rows: a file has no terminal width to fit.
-console = Console(width=None if sys.stdout.isatty() else 200)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
-T = TypeVar("T")
-
-
-def fail(message: str) -> None:
-    """Print one line naming what is wrong and exit with status 2."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def user_errors() -> tuple[type[BaseException], ...]:
-    """Exception types that mean bad input, reported as one line instead of a traceback."""
-    from env.scenarios import ScenarioError
-    from evals.results import ResultsError
-    from evals.slicing_eval import EvalError
-    from wireless_agent.chat.store import SessionStoreError
-    from wireless_agent.memory.store import MemoryStoreError
-
-    kinds: list[type[BaseException]] = [ScenarioError, EvalError, ResultsError, MemoryStoreError,
-                                        SessionStoreError]
-    try:
-        from wireless_agent.models import BackendError, ModelSpecError
-
-        kinds += [BackendError, ModelSpecError]
-    except ImportError:
-        pass
-    return tuple(kinds)
-
-
-def guarded(fn: Callable[[], T]) -> T:
-    """Run `fn`, turning user errors into one clear line."""
-    try:
-        return fn()
-    except user_errors() as exc:
-        fail(str(exc))
-        raise  # unreachable: fail exits
+__all__ = ["app", "console", "err_console", "fail", "guarded", "main", "user_errors"]
 
 
 def split(value: str, what: str) -> list[str]:
@@ -118,13 +80,14 @@ def scenarios(
 
 def render_table(summary: list[dict[str, Any]], title: str) -> Table:
     """The comparison table of an evaluation."""
-    from evals.table import TABLE_COLUMNS, final_rows, format_cell
+    from evals.table import final_rows, format_cell, table_columns
 
     table = Table(title=title)
-    for _, header in TABLE_COLUMNS:
+    columns = table_columns(summary)
+    for _, header in columns:
         table.add_column(header, justify="left" if header in ("scenario", "method") else "right")
     for row in final_rows(summary):
-        table.add_row(*(format_cell(key, row.get(key), row) for key, _ in TABLE_COLUMNS))
+        table.add_row(*(format_cell(key, row.get(key), row) for key, _ in columns))
     return table
 
 
@@ -178,8 +141,9 @@ def eval_(
                                               "to a shorter file].")] = None,
     seeds: Annotated[str, typer.Option(help="Seeds, e.g. 0,1,2 or 0-4 (they vary dynamic mode "
                                        "and campus scenarios).")] = "0",
-    model: Annotated[str, typer.Option("--model", "-m", help="offline, ollama:MODEL, "
-                                       "openai:MODEL or tiered:A,B.")] = "offline",
+    model: Annotated[str | None, typer.Option("--model", "-m", help="offline, ollama:MODEL, "
+                                              "openai:MODEL or tiered:A,B [default: "
+                                              "$WIRELESS_AGENT_MODEL, else offline].")] = None,
     out: Annotated[Path | None, typer.Option(help="Results folder (default: "
                                              "results/eval-TIMESTAMP).")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out with its stored "
@@ -192,8 +156,9 @@ def eval_(
     warmup: Annotated[int, typer.Option(help="Past episodes the agent's memory holds per "
                                         "scenario before it is scored.")] = 10,
     privacy: Annotated[bool, typer.Option(help="Privacy filter in the agent graph.")] = True,
-    timeout: Annotated[float, typer.Option(help="Seconds per model call, all included.")]
-    = 30.0,
+    timeout: Annotated[float | None, typer.Option(help="Seconds per model call, all included "
+                                                  "[default: $WIRELESS_AGENT_TIMEOUT, else "
+                                                  "30].")] = None,
     plots: Annotated[bool, typer.Option(help="Write report.md and figures.")] = True,
     sweep_threshold: Annotated[bool, typer.Option(help="With --model tiered:..., trace intent "
                                                   "accuracy against the share escalated over "
@@ -209,14 +174,18 @@ def eval_(
 
     from evals.provenance import provenance
     from evals.slicing_eval import EvalConfig, Evaluation
+    from wireless_agent import config
 
     cfg = EvalConfig(
         scenarios=split(scenario, "scenario"),
         methods=split(methods, "methods") if methods is not None else None,
         users=split_ints(users, "users") if users is not None else None,
-        seeds=split_ints(seeds, "seeds", example="0,1,2 or 0-4"), model=model,
-        rate_model=rate_model, mode=mode, warmup=warmup, privacy=privacy,
-        concurrency=concurrency, timeout_s=timeout,
+        seeds=split_ints(seeds, "seeds", example="0,1,2 or 0-4"),
+        model=model if model is not None else config.default_model(),
+        rate_model=guarded(lambda: config.parse_rate_model(rate_model)),
+        mode=guarded(lambda: config.parse_mode(mode)), warmup=warmup, privacy=privacy,
+        concurrency=concurrency,
+        timeout_s=timeout if timeout is not None else guarded(config.default_timeout),
     )
     if resume and out is None:
         fail("--resume needs --out, the folder of the run to continue")
@@ -370,6 +339,25 @@ def bench(
     console.print(table)
 
 
+# -- intent-eval ------------------------------------------------------------------------------
+
+
+@app.command("intent-eval")
+def intent_eval(
+    out: Annotated[Path | None, typer.Option(help="Also write the report to this file "
+                                             "(atomic).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="JSON instead of markdown.")] = False,
+    errors: Annotated[bool, typer.Option(help="List every misclassified request.")] = False,
+    latency: Annotated[bool, typer.Option(help="Time p50/p95 per decision.")] = True,
+) -> None:
+    """Offline intent classifier on the held-out requests: category x language, ECE, errors."""
+    from evals.intent_eval import run
+
+    if out is not None and out.is_dir():
+        fail(f"--out {out} is a folder; give a file name such as intent.md")
+    typer.echo(run(out, json_, errors, latency), nl=False)
+
+
 # -- models -----------------------------------------------------------------------------------
 
 
@@ -396,8 +384,9 @@ def chat(
     scenario: Annotated[str, typer.Option("--scenario", "-s", help="center, north, south, "
                                           "campus[:SEED] or a CSV path: lends each typed "
                                           "request a channel.")] = "center",
-    model: Annotated[str, typer.Option("--model", "-m", help="offline, ollama:MODEL or "
-                                       "openai:MODEL.")] = "offline",
+    model: Annotated[str | None, typer.Option("--model", "-m", help="offline, ollama:MODEL or "
+                                              "openai:MODEL [default: $WIRELESS_AGENT_MODEL, "
+                                              "else offline].")] = None,
     memory: Annotated[Path | None, typer.Option(help="Chroma memory folder (default: an "
                                                 "ephemeral memory).")] = None,
     session: Annotated[str | None, typer.Option(help="Keep the conversation and network "
@@ -407,13 +396,17 @@ def chat(
     users: Annotated[int, typer.Option("--users", "-n", help="Arrivals the network has room "
                                        "for.")] = 100,
     privacy: Annotated[bool, typer.Option(help="Privacy filter in the agent graph.")] = True,
-    timeout: Annotated[float, typer.Option(help="Seconds per model call.")] = 30.0,
+    timeout: Annotated[float | None, typer.Option(help="Seconds per model call [default: "
+                                                  "$WIRELESS_AGENT_TIMEOUT, else 30].")] = None,
 ) -> None:
     """Talk to the agent on a live network: subscriber requests, operator questions, /help."""
+    from wireless_agent import config
     from wireless_agent.chat import ChatOptions, run_chat
 
-    guarded(lambda: run_chat(ChatOptions(scenario, model, memory, session, session_dir, users,
-                                         privacy, timeout)))
+    chosen = model if model is not None else config.default_model()
+    seconds = timeout if timeout is not None else guarded(config.default_timeout)
+    guarded(lambda: run_chat(ChatOptions(scenario, chosen, memory, session, session_dir, users,
+                                         privacy, seconds)))
 
 
 # -- privacy-bench ----------------------------------------------------------------------------

@@ -1,27 +1,119 @@
-"""Agent configuration: one dataclass, every field with an environment-variable fallback."""
+"""The one configuration surface: environment fallbacks, typed modes, each validated once."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import get_args
+
+from env.arrivals import ArrivalMode
+from env.rates import RateModelName
+
+APP_NAME = "wireless-agent"
+DEFAULT_MODEL = "offline"
+DEFAULT_TIMEOUT_S = 30.0
+RATE_MODELS: tuple[RateModelName, ...] = get_args(RateModelName)
+MODES: tuple[ArrivalMode, ...] = get_args(ArrivalMode)
+
+# Every environment variable the project reads, and what it sets. A flag given on the command
+# line wins; an unset or empty variable means the default. (README: "Configuration".)
+ENVIRONMENT: dict[str, str] = {
+    "WIRELESS_AGENT_MODEL": "model backend when --model is not given (default: offline)",
+    "WIRELESS_AGENT_TIMEOUT": "seconds per model call when --timeout is not given (default: 30)",
+    "WIRELESS_AGENT_MEMORY": "folder of the embedded Chroma memory (default: the per-user data "
+                             "folder, e.g. ~/.local/share/wireless-agent/memory)",
+    "WIRELESS_AGENT_CHROMA_URL": "a Chroma server (HOST:PORT or URL) instead of the folder",
+    "WIRELESS_AGENT_MAX_TOKENS": "largest answer of a structured model call (default: 256)",
+    "WIRELESS_AGENT_TIER_THRESHOLDS": "confidence each tier must reach, e.g. 0.97,0.8",
+    "WIRELESS_AGENT_TIER_COOLDOWN_S": "seconds a tier that is down is skipped (default: 30)",
+    "OLLAMA_HOST": "Ollama server, HOST:PORT (default: 127.0.0.1:11434)",
+    "OPENAI_BASE_URL": "OpenAI-compatible server (default: https://api.openai.com/v1)",
+    "OPENAI_API_KEY": "key of the OpenAI-compatible server (never logged or stored)",
+}
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
+class ConfigError(ValueError):
+    """A setting no run can use; the message names the flag or variable and what to write."""
+
+
+def env_text(name: str) -> str | None:
+    """The stripped value of environment variable `name`, None when unset or empty."""
+    if name not in ENVIRONMENT:  # one list of what we read: document a variable before using it
+        raise KeyError(f"{name} is not in wireless_agent.config.ENVIRONMENT")
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def default_model() -> str:
+    """The model backend: WIRELESS_AGENT_MODEL, else offline."""
+    return env_text("WIRELESS_AGENT_MODEL") or DEFAULT_MODEL
+
+
+def default_timeout() -> float:
+    """Seconds per model call: WIRELESS_AGENT_TIMEOUT, else 30."""
+    raw = env_text("WIRELESS_AGENT_TIMEOUT")
+    return DEFAULT_TIMEOUT_S if raw is None else positive_seconds(raw, "WIRELESS_AGENT_TIMEOUT")
+
+
+def positive_seconds(value: str | float, what: str) -> float:
+    """`value` as a number of seconds above 0, else ConfigError naming `what`."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ConfigError(f"{what}={value!r} is not a number of seconds; write e.g. 30") from None
+    if not seconds > 0:
+        raise ConfigError(f"{what}={value!r} must be more than 0 seconds; write e.g. 30")
+    return seconds
+
+
+def default_memory_path() -> Path:
+    """The per-user data folder of the embedded memory (never inside the installed package)."""
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME) / "memory"
+
+
+def memory_path(given: str | Path | None = None) -> Path:
+    """The memory folder: `given`, else WIRELESS_AGENT_MEMORY, else the per-user data folder."""
+    if given is not None and str(given).strip():
+        return Path(given)
+    raw = env_text("WIRELESS_AGENT_MEMORY")
+    return Path(raw) if raw is not None else default_memory_path()
+
+
+def chroma_url(given: str | None = None) -> str | None:
+    """The Chroma server: `given`, else WIRELESS_AGENT_CHROMA_URL, else None (embedded)."""
+    return (given or "").strip() or env_text("WIRELESS_AGENT_CHROMA_URL")
+
+
+def parse_rate_model(value: str, what: str = "--rate-model") -> RateModelName:
+    """`value` as a rate model name, else ConfigError naming `what`."""
+    for name in RATE_MODELS:
+        if value == name:
+            return name
+    raise ConfigError(f"{what} {value!r} is unknown; use {' or '.join(RATE_MODELS)}")
+
+
+def parse_mode(value: str, what: str = "--mode") -> ArrivalMode:
+    """`value` as an episode mode, else ConfigError naming `what`."""
+    for name in MODES:
+        if value == name:
+            return name
+    raise ConfigError(f"{what} {value!r} is unknown; use {' or '.join(MODES)}")
 
 
 @dataclass
 class AgentConfig:
     """How the agent runs: model backend, memory location, privacy and planning knobs."""
 
-    model: str = field(default_factory=lambda: _env("WIRELESS_AGENT_MODEL", "offline") or "offline")
-    memory_path: str | None = field(default_factory=lambda: _env("WIRELESS_AGENT_MEMORY"))
-    chroma_url: str | None = field(default_factory=lambda: _env("WIRELESS_AGENT_CHROMA_URL"))
+    model: str = field(default_factory=default_model)
+    memory_path: str | None = field(default_factory=lambda: env_text("WIRELESS_AGENT_MEMORY"))
+    chroma_url: str | None = field(default_factory=chroma_url)
     privacy: bool = True
     anticipate: bool = True
+    k_examples: int = 4
     k_knowledge: int = 2
     k_episodes: int = 3
     max_replans: int = 2
-    timeout_s: float = field(
-        default_factory=lambda: float(_env("WIRELESS_AGENT_TIMEOUT", "30") or 30))
+    timeout_s: float = field(default_factory=default_timeout)

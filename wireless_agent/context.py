@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from env.slicing_env import SlicingEnv
 from wireless_agent.config import AgentConfig
 from wireless_agent.memory.store import AgentMemory
 from wireless_agent.planner import TrafficProfile
+
+if TYPE_CHECKING:
+    from wireless_agent.models.protocol import Backend
 
 
 @dataclass
@@ -19,7 +22,7 @@ class AgentContext:
     classifier: Any  # wireless_agent.intent.IntentClassifier
     config: AgentConfig = field(default_factory=AgentConfig)
     memory: AgentMemory | None = None
-    backend: Any = None  # wireless_agent.models.ModelBackend, None for the offline path
+    backend: Backend | None = None  # None for the offline path
     privacy: Any = None  # wireless_agent.privacy.PrivacyFilter, None passes items through
     profile: TrafficProfile | None = None
     scenario: str = ""

@@ -1,4 +1,4 @@
-"""The agent graph: perception -> memory -> privacy -> planning -> action, for one user."""
+"""The agent graph, top to bottom: observe, memory, privacy, assemble, perceive, plan, act."""
 
 from __future__ import annotations
 
@@ -8,26 +8,24 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 from wireless_agent.context import AgentContext
-from wireless_agent.nodes import action, memory, perception, planning, privacy
-from wireless_agent.state import AgentState
+from wireless_agent.nodes import action, assemble, memory, observe, perception, planning, privacy
+from wireless_agent.state import AgentInput, AgentState
 
-NODES = ("perception", "memory", "privacy", "planning", "action")
+# Retrieval and the filter come before the model call, so the prompt holds what passed.
+NODES = ("observe", "memory", "privacy", "assemble", "perception", "planning", "action")
+_FUNCTIONS = {"observe": observe, "memory": memory, "privacy": privacy, "assemble": assemble,
+              "perception": perception, "planning": planning, "action": action}
 
 
 def build_graph(checkpointer: Any = None) -> Any:
-    """Compile the five-node graph (a checkpointer only for chat sessions that must persist)."""
-    graph = StateGraph(AgentState, context_schema=AgentContext)
-    graph.add_node("perception", perception)
-    graph.add_node("memory", memory)
-    graph.add_node("privacy", privacy)
-    graph.add_node("planning", planning)
-    graph.add_node("action", action)
-    graph.add_edge(START, "perception")
-    graph.add_edge("perception", "memory")
-    graph.add_edge("memory", "privacy")
-    graph.add_edge("privacy", "planning")
-    graph.add_edge("planning", "action")
-    graph.add_edge("action", END)
+    """Compile the graph (a checkpointer only for chat sessions that must persist)."""
+    graph = StateGraph(AgentState, context_schema=AgentContext, input_schema=AgentInput)
+    for name in NODES:
+        graph.add_node(name, _FUNCTIONS[name])
+    graph.add_edge(START, NODES[0])
+    for a, b in zip(NODES, NODES[1:], strict=False):
+        graph.add_edge(a, b)
+    graph.add_edge(NODES[-1], END)
     return graph.compile(checkpointer=checkpointer)
 
 

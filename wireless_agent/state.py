@@ -3,21 +3,145 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict
+from dataclasses import dataclass
+from typing import Annotated, Any, NotRequired, TypedDict
+
+import numpy as np
 
 
-class AgentState(TypedDict, total=False):
-    """One decision: what was perceived, recalled, let through, planned and done."""
+class AgentInput(TypedDict):
+    """What a caller hands the graph: an optional request text and subscriber."""
+
+    request: NotRequired[str]  # default: the arriving user's own request
+    subscriber_id: NotRequired[str | None]
+
+
+class UserView(TypedDict):
+    """The arriving user as observed: slot, id, channel and position."""
+
+    slot: int
+    uid: int
+    cqi: int
+    per_mhz: float
+    position: list[float]
+
+
+class SliceLoad(TypedDict):
+    """One slice's load as the network tool reports it."""
+
+    used_mhz: float
+    free_mhz: float
+    users: int
+    capacity_mhz: float
+
+
+# Keys: "remaining" (arrivals still to come) and one SliceLoad per slice name (tools.py).
+NetworkView = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Members:
+    """The users already in the cell, copied at observation: slice, MHz and rate per MHz."""
+
+    slice_of: np.ndarray
+    bandwidth: np.ndarray
+    per_mhz: np.ndarray
+
+
+class Intent(TypedDict):
+    """What perception understood: slice, application, QoS and where the answer came from."""
+
+    slice: str
+    application: str
+    confidence: float
+    latency_ms: float
+    min_rate_mbps: float
+    source: str  # offline, model or fallback
+    unclear: NotRequired[bool]
+    requirements: NotRequired[dict[str, Any] | None]
+    reason: NotRequired[str]
+    question: NotRequired[str]
+    tier: NotRequired[str]
+    fallback: NotRequired[bool]
+
+
+class RetrievedItem(TypedDict):
+    """One memory item before the privacy filter."""
+
+    kind: str  # example, knowledge or episode
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    distance: float
+
+
+class RoleContext(TypedDict):
+    """What passed the privacy filter for one role: items, profile fields, request, audit."""
+
+    items: list[RetrievedItem]  # texts as the filter left them, metadata as retrieved
+    documents: list[str]
+    fields: dict[str, str]  # allowed profile field -> value (coarsened where the policy says)
+    descriptions: dict[str, str]
+    request: str
+    audit: dict[str, Any]
+
+
+class PlanRecord(TypedDict):
+    """A checked plan (planner.Plan as a dict) with how often it was re-planned."""
+
+    slice_index: int
+    admit: bool
+    bandwidth: float
+    reallocate: dict[int, float]
+    reason: str
+    expected_rate_mbps: float
+    min_bandwidth: float
+    replans: int
+    problems: list[str]
+
+
+class StepResult(TypedDict):
+    """What the environment returned for the action."""
+
+    obs: dict[str, Any]
+    reward: float
+    terminated: bool
+    truncated: bool
+    info: dict[str, Any]
+    action: dict[str, Any]
+
+
+class TraceEntry(TypedDict, total=False):
+    """One node's entry: its name and time, model calls and tokens where it spent any."""
+
+    node: str
+    ms: float
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    error: str | None
+    items: int
+    replans: int
+
+
+class AgentState(TypedDict):
+    """One decision: observed, recalled, let through, perceived, planned and done.
+
+    Keys are written in graph order; each is required once its node has run, so a node only
+    reads keys of the nodes before it.
+    """
 
     request: str
-    subscriber_id: str | None
-    user: dict[str, Any]  # slot, uid, cqi, per_mhz, position
-    network: dict[str, Any]  # per-slice used/free MHz and users, arrivals remaining
-    intent: dict[str, Any]  # slice, application, confidence, latency_ms, source
-    retrieved: list[dict[str, Any]]  # memory items before the privacy filter
-    context: dict[str, Any]  # what passed the privacy filter, per role
-    plan: dict[str, Any]
-    result: dict[str, Any]
+    subscriber_id: NotRequired[str | None]
+    user: UserView
+    network: NetworkView
+    members: Members
+    retrieved: list[RetrievedItem]  # memory items before the privacy filter
+    context: dict[str, RoleContext]  # what passed the privacy filter, per role
+    prompt: NotRequired[list[tuple[str, str]]]  # the assembled perception prompt (model only)
+    intent: Intent
+    plan: PlanRecord
+    result: StepResult
     explanation: str
     # Each node appends one entry: name, ms, model calls and tokens.
-    trace: Annotated[list[dict[str, Any]], operator.add]
+    trace: Annotated[list[TraceEntry], operator.add]

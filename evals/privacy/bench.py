@@ -12,9 +12,10 @@ import chromadb
 
 from evals.privacy.cases import ADVERSARIAL, generate_cases, load_cases, profile_cases
 from evals.privacy.runner import MODES, Responder, Tally, make_filter, run_case
+from evals.privacy.subscribers import generate_subscribers
 from evals.results import write_atomic
 from wireless_agent.models.listing import scripted_label, scripted_tiers
-from wireless_agent.privacy import Profile, ProfileStore, generate_subscribers, load_policy
+from wireless_agent.privacy import Profile, ProfileStore, load_policy
 from wireless_agent.privacy.checks import restating
 from wireless_agent.privacy.detect import BLIND_SPOTS, LeakDetector
 from wireless_agent.privacy.epeagent import load_profiles

@@ -66,15 +66,15 @@ class BenchAgent:
             p = self.classifier.predict(request)
             return {"slice": p.slice, "confidence": round(p.confidence, 4), "source": "offline",
                     "application": p.application, **spend}
-        from prompts import render
+        from wireless_agent.assembly import perception_prompt
         from wireless_agent.models.schemas import IntentDecision
 
         shown = request
         if self.privacy is not None:
             shown, _ = self.privacy.sanitize("perception", self.backend.name, request, None,
                                              task="slicing_request")
-        answer, stats = self.backend.structured("perception", render("perception", request=shown),
-                                                IntentDecision)
+        answer, stats = self.backend.structured("perception", perception_prompt(shown),
+                                                IntentDecision, request=request)
         spend = {"calls": stats.calls, "prompt_tokens": stats.prompt_tokens,
                  "completion_tokens": stats.completion_tokens}
         if answer is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.markup import escape
@@ -18,8 +18,9 @@ def summary_table(summary: dict[str, Any]) -> Table:
     # Escaped: rich would take "[scripted ...]" for markup and drop it from the title.
     table = Table(title=escape(f"WirelessBench {summary['task'].upper()} {split}: "
                                f"{summary['items']} items, model {summary['model']}{tag}"))
-    for col, justify in (("component", "left"), ("weight", "right"), ("score", "right"),
-                         ("items below 1", "right")):
+    columns: tuple[tuple[str, Literal["left", "right"]], ...] = (
+        ("component", "left"), ("weight", "right"), ("score", "right"), ("items below 1", "right"))
+    for col, justify in columns:
         table.add_column(col, justify=justify)
     for name, value in summary["components"].items():
         table.add_row(name, f"{summary['weights'][name]:.2f}", f"{value:.4f}",
@@ -61,8 +62,8 @@ def wirelessbench(
     from evals.wirelessbench.agent import RAY_TRACING_MODES
     from evals.wirelessbench.data import WirelessBenchError, check_task
     from evals.wirelessbench.runner import FIGURE, RunConfig, WirelessBenchRun
-    from wireless_agent.cli import console, fail, guarded
     from wireless_agent.radio import RayTracingError
+    from wireless_agent.terminal import console, fail, guarded
 
     if task is None:
         fail("--task is missing; give --task wcns or --task wcmsa")

@@ -113,13 +113,15 @@ def _user_text(u: dict[str, Any]) -> str:
 
 
 def recalled_names(items: list[dict[str, Any]], width: int = 40) -> list[str]:
-    """Knowledge by id, past decisions by their request, slice and outcome."""
+    """Knowledge by id, labelled examples and past decisions by their request and slice."""
     out = []
     for x in items:
+        text = x["text"] if len(x["text"]) <= width else x["text"][: width - 1] + "…"
         if x["kind"] == "knowledge":
             out.append(x["id"])
+        elif x["kind"] == "example":
+            out.append(f"example \"{text}\" ({x.get('slice')})")
         else:
-            text = x["text"] if len(x["text"]) <= width else x["text"][: width - 1] + "…"
             outcome = "admitted" if x.get("admitted") else "rejected"
             out.append(f"past \"{text}\" ({x.get('slice')}, {outcome})")
     return out

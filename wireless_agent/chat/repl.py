@@ -9,13 +9,14 @@ from typing import TextIO
 
 from rich.console import Console
 
+from env.limits import cap_request, cut_note
 from wireless_agent.chat import render
 from wireless_agent.chat.assistant import answer_with_model
 from wireless_agent.chat.commands import run_command
 from wireless_agent.chat.network import NetworkFull
 from wireless_agent.chat.questions import Route, answer_offline, route
-from wireless_agent.chat.session import ChatOptions, ChatSession, is_outage
-from wireless_agent.limits import cap_request, cut_note
+from wireless_agent.chat.session import ChatOptions, ChatSession
+from wireless_agent.models.errors import is_outage
 
 PROMPT = "[bold cyan]>[/] "
 

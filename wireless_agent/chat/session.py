@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from env.slices import BY_INDEX
+from wireless_agent import config
 from wireless_agent.chat.network import DEFAULT_SLOTS, ChatNetwork, parse_arrival
 from wireless_agent.chat.store import SessionStore
+from wireless_agent.models.errors import is_outage
 from wireless_agent.privacy.names import redact_names
-
-# Errors that mean the model server is gone rather than that one answer was bad.
-_OUTAGE = ("connection failed", "timeout", "HTTP 5", "HTTP 404", "HTTP 401", "HTTP 403")
 
 
 @dataclass
@@ -22,18 +21,13 @@ class ChatOptions:
     """How a chat starts: scenario, model, where memory and sessions live."""
 
     scenario: str = "center"
-    model: str = "offline"
+    model: str = field(default_factory=config.default_model)
     memory: Path | None = None  # None: an ephemeral memory
     session: str | None = None  # None: nothing is kept after the chat ends
     session_dir: Path | None = None  # None: the memory folder
     slots: int = DEFAULT_SLOTS
     privacy: bool = True
-    timeout_s: float = 30.0
-
-
-def is_outage(error: str | None) -> bool:
-    """Whether a model error says the server cannot be used (so the chat goes offline)."""
-    return bool(error) and str(error).startswith(_OUTAGE)
+    timeout_s: float = field(default_factory=config.default_timeout)
 
 
 def session_folder(options: ChatOptions) -> Path:
@@ -42,9 +36,7 @@ def session_folder(options: ChatOptions) -> Path:
         return options.session_dir
     if options.memory is not None:
         return options.memory
-    from wireless_agent.memory.store import DEFAULT_PATH
-
-    return Path(os.environ.get("WIRELESS_AGENT_MEMORY") or DEFAULT_PATH)
+    return config.memory_path()
 
 
 def _privacy_filter() -> Any:
@@ -68,6 +60,8 @@ def _recalled(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             spec = BY_INDEX.get(int(meta.get("slice_index", 0)))
             row["slice"] = spec.name if spec else None
             row["admitted"] = bool(meta.get("admitted"))
+        elif item["kind"] == "example":  # a labelled request shown to the model
+            row["slice"] = meta.get("slice")
         out.append(row)
     return out
 
@@ -254,7 +248,7 @@ class ChatSession:
         self.records.append(record)
         return record
 
-    def _record(self, out: dict[str, Any], user: Any, before: Any) -> dict[str, Any]:
+    def _record(self, out: Mapping[str, Any], user: Any, before: Any) -> dict[str, Any]:
         """Everything a later question may ask about one decision, JSON-ready."""
         plan, intent, info = out["plan"], out["intent"], out["result"]["info"]
         env = self._network.env

@@ -15,7 +15,8 @@ _LATIN_HINTS = {
     "es": re.compile(r"\b(el|la|los|las|que|para|por|una|quiero|necesito|como|esta)\b"),
     "de": re.compile(r"\b(der|die|das|und|ich|nicht|mit|fur|ein|eine|ist|wie)\b"),
     "fr": re.compile(r"\b(le|les|des|et|je|pour|avec|une|est|pas|du|ce)\b"),
-    "pt": re.compile(r"\b(o|os|as|que|para|com|uma|um|nao|quero|preciso|do|da)\b"),
+    "pt": re.compile(r"\b(o|os|as|que|para|com|uma|um|nao|quero|precis\w*|do|da|ao|aos|em|"
+                     r"voce|temos|sao|pelo|pela|meu|minha|muito)\b"),
 }
 
 

@@ -15,6 +15,7 @@ from wireless_agent.intent.qos import parse_requirements
 from wireless_agent.intent.reading import Reading, read_request
 from wireless_agent.intent.ridge import fit_ridge, grouped_cv_scores
 from wireless_agent.intent.sparse import CsrMatrix
+from wireless_agent.intent.text import tokens
 
 # Chosen by grouped cross-validation on the corpus (accuracy, NLL after calibration), never on
 # the paper or held-out sets.
@@ -26,6 +27,9 @@ _PARAPHRASE_COS = 0.5
 CLASSES = (*SLICES, UNCLEAR)  # score columns
 # Concepts that mark a request as about something other than the network.
 _OFF_TOPIC = frozenset({"weather", "joke", "cooking", "trivia"})
+# Concepts that state a service need: a question naming one is about the network after all.
+_QOS_CONCEPTS = frozenset({"latency", "lowlatency", "realtime", "instant", "reliable", "jitter",
+                           "cycle", "nodelay", "tolerant", "besteffort", "critical"})
 # Confidence when the figures decide: agreeing words, silent words, words that disagree.
 # Held-out QoS requests are right at these levels (evals/intent_eval.py reports them).
 _FIGURES_AGREE, _FIGURES_ALONE, _FIGURES_OVER_WORDS = 0.98, 0.93, 0.75
@@ -33,6 +37,12 @@ _FIGURES_AGREE, _FIGURES_ALONE, _FIGURES_OVER_WORDS = 0.98, 0.93, 0.75
 _CONFLICT_CAP = 0.7
 # A request with no known word, concept or figure is not a request we can read.
 _GIBBERISH_CONFIDENCE = 0.97
+# Known words, but every one of them negated: what the subscriber does want is unknown.
+_ALL_NEGATED_CONFIDENCE = 0.6
+# Below this, a request naming no application, device or need is asked about, not admitted.
+_VAGUE_BELOW = 0.5
+# A question about an off-topic matter (weather, trivia, recipes) that asks for no connection.
+_OFF_TOPIC_QUESTION_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True)
@@ -189,8 +199,20 @@ class IntentClassifier:
     def _evidence(self, reading: Reading, idx: np.ndarray) -> int:
         """How many known words and in-domain concepts the request has."""
         words = sum(int(j) in self._known_words for j in idx.tolist())
-        concepts = sum(not c.startswith("not_") and c not in _OFF_TOPIC for c in reading.concepts)
-        return words + concepts
+        return words + self._concepts_in_domain(reading)
+
+    @staticmethod
+    def _concepts_in_domain(reading: Reading) -> int:
+        """How many concepts of the request name an application, device or service need."""
+        return sum(not c.startswith("not_") and c not in _OFF_TOPIC for c in reading.concepts)
+
+    def _negated_evidence(self, reading: Reading) -> bool:
+        """Whether the request names known things, all of them under a negation."""
+        if any(c.startswith("not_") for c in reading.concepts):
+            return True
+        vocab = self.features.vocab
+        return any(vocab.get(f"w:{w}", -1) in self._known_words
+                   for w in tokens(reading.normalised))
 
     def predict(self, text: str) -> IntentPrediction:
         """Slice or unclear, calibrated confidence, nearest application and QoS for a request."""
@@ -216,8 +238,17 @@ class IntentClassifier:
             reason = "figures conflict; words decide"
         elif self._evidence(reading, idx) == 0:
             unclear, confidence, reason = True, _GIBBERISH_CONFIDENCE, "no known words"
+            if self._negated_evidence(reading):
+                confidence, reason = _ALL_NEGATED_CONFIDENCE, "every need negated"
+        elif (reading.question and not reading.need and reading.concepts & _OFF_TOPIC
+              and not reading.concepts & _QOS_CONCEPTS and not req.stated):
+            unclear, reason = True, "off-topic question"
+            confidence = max(_OFF_TOPIC_QUESTION_CONFIDENCE, float(p[2]))
         elif unclear:
             reason = "off-topic or too vague"
+        elif confidence < _VAGUE_BELOW and not self._concepts_in_domain(reading):
+            unclear, reason = True, "too vague"
+            confidence = 1.0 - confidence
         app, latency, rate = self._application(idx, vals, urllc)
         if req.any or req.stated:
             latency = req.tightest_ms() or latency

@@ -14,6 +14,9 @@ LEXICON_PATH = Path(__file__).with_name("lexicon.txt")
 # Words at least this long may be compounds searched from inside for prefix forms.
 _COMPOUND = 10
 _ANYWHERE = re.compile(r"[\u0600-\u06ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
+# Concepts that name a place: the concepts of the words inside them do not count ("the
+# control room wall shows a video" says nothing about control).
+_NEUTRAL = frozenset({"place"})
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,10 @@ class Lexicon:
                     owners = self._char.get(ch)
                     if owners:
                         hits.extend(Hit(c, i, i + 1) for c in owners)
+        places = [(h.start, h.end) for h in hits if h.concept in _NEUTRAL]
+        if places:
+            hits = [h for h in hits if h.concept in _NEUTRAL
+                    or not any(s <= h.start and h.end <= e for s, e in places)]
         return hits
 
     @classmethod

@@ -67,6 +67,15 @@ _PERCENT = re.compile(rf"{_NUM}\s*%")
 _ONE_MINUS = re.compile(r"(?<![\d.])1\s*[-−]\s*10\s*\^?\s*[-−]\s*(\d{1,2})(?!\d)")
 _POWER = re.compile(r"(?<![\d.])(?:(\d+(?:\.\d+)?)\s*[x×*]\s*)?10\s*\^?\s*[-−]\s*(\d{1,2})(?!\d)"
                     r"|(?<![\d.])(\d+(?:\.\d+)?)\s*e\s*[-−]\s*(\d{1,2})(?!\d)")
+# "十万分之一" (one in a hundred thousand), "10万分の1": an error rate written as a fraction.
+_FRACTION = re.compile(r"(十万|百万|千万|万|千|10万|100万)分[之の]\s*(一|1)")
+_FRACTION_VALUE = {"万": 1e-4, "十万": 1e-5, "10万": 1e-5, "百万": 1e-6, "100万": 1e-6,
+                   "千万": 1e-7, "千": 1e-3}
+# Chinese numerals before a unit ("五毫秒", "两百兆"): read as digits first.
+_CN_DIGIT = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+             "八": 8, "九": 9}
+_CN_NUMBER = re.compile(r"[零一二两三四五六七八九十百千]+"
+                        r"(?=\s*(毫秒|微秒|秒|兆|千兆|字节|赫兹|ms|mbps))")
 _NINES = re.compile(r"\b(three|four|five|six|seven|3|4|5|6|7)[\s-]+nines\b")
 _NINE_COUNT = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
 
@@ -181,16 +190,28 @@ def _direction(text: str, start: int, end: int) -> str | None:
         for m in regex.finditer(before):
             d = len(before) - m.end()
             best = min(best, (d, name)) if best else (d, name)
-        m = regex.search(after)
-        if m:
-            best = min(best, (m.start(), name)) if best else (m.start(), name)
+        first = regex.search(after)
+        if first:
+            best = min(best, (first.start(), name)) if best else (first.start(), name)
     return best[1] if best else None
+
+
+def _cn_value(numeral: str) -> int:
+    """The value of a Chinese numeral up to the thousands ("五", "十五", "两百", "一千二")."""
+    total, digit = 0, 0
+    for ch in numeral:
+        if ch in _CN_DIGIT:
+            digit = _CN_DIGIT[ch]
+        else:
+            total += (digit or 1) * {"十": 10, "百": 100, "千": 1000}[ch]
+            digit = 0
+    return total + digit
 
 
 def parse_requirements(normalised: str, concepts: set[str] | None = None) -> Requirements:
     """Figures stated in an already normalised request; `concepts` adds best-effort/tolerant."""
     r = Requirements()
-    text = normalised
+    text = _CN_NUMBER.sub(lambda m: str(_cn_value(m.group())), normalised)
     taken: list[tuple[int, int]] = []
 
     def free(m: re.Match[str]) -> bool:
@@ -219,6 +240,11 @@ def parse_requirements(normalised: str, concepts: set[str] | None = None) -> Req
                 and free(m):
             r.reliability = max(r.reliability or 0.0, value / 100.0)
             r.per = min(r.per or 1.0, round(1.0 - value / 100.0, 12))
+            r.stated.append(m.group(0))
+    for m in _FRACTION.finditer(text):
+        if free(m):
+            r.per = min(r.per or 1.0, _FRACTION_VALUE[m.group(1)])
+            r.reliability = 1.0 - r.per
             r.stated.append(m.group(0))
     for m in _NINES.finditer(text):
         if free(m):
@@ -253,7 +279,7 @@ def parse_requirements(normalised: str, concepts: set[str] | None = None) -> Req
             continue
         if _EVERY.search(before) or _EVERY_AFTER.search(after):
             r.update_hz = max(r.update_hz or 0.0, 1000.0 / ms) if ms > 0 else r.update_hz
-        elif _JITTER.search(before[-18:]):
+        elif _JITTER.search(before[-18:]) or _JITTER.match(after.lstrip()):
             r.jitter_ms = ms if r.jitter_ms is None else min(r.jitter_ms, ms)
         elif _CYCLE.search(before[-18:]):
             r.cycle_ms = ms if r.cycle_ms is None else min(r.cycle_ms, ms)

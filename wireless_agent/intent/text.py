@@ -11,7 +11,9 @@ MAX_CHARS = 2000
 _WORD = re.compile(r"[\w\u0900-\u097f\u0600-\u065f\u0670\u0300-\u036f]+")
 # Han, kana and hangul are written without spaces: each run is split into characters.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹०१२३४५६७८९", "0123456789" * 3)
+# Arabic-Indic digits and separators (decimal ٫, thousands ٬, percent ٪) become ASCII ones.
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹०१२३४५६७८९٫٬٪",
+                        "0123456789" * 3 + ".,%")
 # Latin letters lose their accents (typed or not: "cirugia" = "cirugía"); other scripts keep
 # their marks, which carry vowels there.
 _LATIN_MARK = re.compile(r"(?<=[a-z])[\u0300-\u036f]+")

@@ -5,21 +5,25 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
-import numpy as np
 
 from memory_store import SEED_DIR
+from wireless_agent import config
 from wireless_agent.memory.embedding import HashingEmbedding
-from wireless_agent.planner import TrafficProfile
+from wireless_agent.traffic import TrafficProfile
 
-DEFAULT_PATH = SEED_DIR / ".chroma"
 KNOWLEDGE = "knowledge"
 EPISODES = "episodes"
+EXAMPLES = "examples"
+# Labelled requests the examples collection holds: the classifier's training corpora, never
+# an evaluation set.
+EXAMPLE_FILES = ("intents.jsonl", "intents_multilingual.jsonl")
 
 
 class MemoryStoreError(RuntimeError):
@@ -30,7 +34,7 @@ class MemoryStoreError(RuntimeError):
 class MemoryItem:
     """One retrieved record."""
 
-    kind: str  # "knowledge" or "episode"
+    kind: str  # "knowledge", "episode" or "example"
     id: str
     text: str
     metadata: dict[str, Any]
@@ -64,6 +68,8 @@ class AgentMemory:
         self._knowledge_cache: dict[str, list[MemoryItem]] = {}
         self._profiles: dict[str, TrafficProfile] = {}
         self._has_episodes = self.episodes.count() > 0  # count() costs a round trip per call
+        self._examples: Any = None  # built on first use: only model prompts show examples
+        self._examples_lock = threading.Lock()  # episodes of one run may share this memory
         self.seed_knowledge()
 
     # -- construction ---------------------------------------------------------------------
@@ -71,12 +77,13 @@ class AgentMemory:
     @classmethod
     def open(cls, path: str | Path | None = None, url: str | None = None,
              namespace: str | Path | None = None) -> AgentMemory:
-        """Embedded store at `path` (default memory_store/.chroma) or a server at `url`.
+        """Embedded store at `path` (`config.memory_path`: WIRELESS_AGENT_MEMORY, else the
+        per-user data folder) or a server at `url` (else WIRELESS_AGENT_CHROMA_URL).
 
         On a server, `namespace` (a results folder or run id) gives the run collections of
         its own, so runs sharing a server never read each other's episodes.
         """
-        url = url or os.environ.get("WIRELESS_AGENT_CHROMA_URL")
+        url = config.chroma_url(url)
         if url:
             parsed = urlparse(url if "://" in url else f"http://{url}")
             try:
@@ -91,7 +98,7 @@ class AgentMemory:
                     f"no Chroma server answers at {url} ({type(exc).__name__}); start one "
                     "with `chroma run --path DIR --port PORT` or unset "
                     "WIRELESS_AGENT_CHROMA_URL to use the embedded store") from None
-        target = Path(path or os.environ.get("WIRELESS_AGENT_MEMORY") or DEFAULT_PATH)
+        target = config.memory_path(path)
         if target.exists() and not target.is_dir():
             raise MemoryStoreError(f"the memory at {target} is a file, not a folder; pass "
                                    "--memory DIR (or WIRELESS_AGENT_MEMORY) with a folder")
@@ -132,7 +139,46 @@ class AgentMemory:
                                                                          "topic": "__seed__"}],
         )
 
+    def examples(self) -> Any:
+        """The labelled-requests collection, (re)built when the corpus files changed."""
+        with self._examples_lock:
+            if self._examples is None:
+                self._examples = self._seed_examples()
+            return self._examples
+
+    def _seed_examples(self) -> Any:
+        rows = [json.loads(line) for name in EXAMPLE_FILES
+                for line in (SEED_DIR / name).read_text(encoding="utf-8").splitlines() if line]
+        digest = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
+        col = self.client.get_or_create_collection(
+            self.prefix + EXAMPLES, embedding_function=self._embed,
+            configuration={"hnsw": {"space": "cosine"}})
+        seed = col.get(ids=["__seed__"], include=["metadatas"])
+        if not (seed["ids"] and seed["metadatas"][0].get("digest") == digest):
+            old = col.get(include=[])["ids"]
+            if old:
+                col.delete(ids=old)
+            ids = [f"x{i}" for i in range(len(rows))] + ["__seed__"]
+            docs = [r["text"] for r in rows] + ["seed marker"]
+            metas = [{"slice": r["slice"], "application": r["application"],
+                      "latency_ms": float(r["latency_ms"]),
+                      "min_rate_mbps": float(r["min_rate_mbps"])} for r in rows]
+            metas.append({"digest": digest, "slice": "__seed__"})
+            batch = max(1, int(self.client.get_max_batch_size()))
+            for lo in range(0, len(ids), batch):
+                col.add(ids=ids[lo:lo + batch], documents=docs[lo:lo + batch],
+                        metadatas=metas[lo:lo + batch])
+        return col
+
     # -- recall ---------------------------------------------------------------------------
+
+    def recall_examples(self, query: str, k: int = 4) -> list[MemoryItem]:
+        """The k labelled requests most similar to `query` (few-shot examples for a model)."""
+        if k <= 0:
+            return []
+        res = self.examples().query(query_embeddings=self._embed([query]), n_results=k,
+                                    where={"slice": {"$ne": "__seed__"}})
+        return _items("example", res)
 
     def recall_knowledge(self, query: str, key: str, k: int = 2) -> list[MemoryItem]:
         """Top-k knowledge for a query; cached by `key` since the knowledge is static."""
@@ -152,20 +198,21 @@ class AgentMemory:
         return _items("episode", res)
 
     def traffic_profile(self, scenario: str) -> TrafficProfile:
-        """Slice mix and per-MHz rates seen in past episodes of a scenario."""
+        """Slice mix and per-MHz rates seen in past episodes of a scenario.
+
+        Read from the store once per scenario; later decisions are added as they are flushed,
+        so a reset does not re-read every stored record.
+        """
         if scenario not in self._profiles:
             res = self.episodes.get(where={"scenario": scenario}, include=["metadatas"])
-            metas = res["metadatas"] or []
-            profile = TrafficProfile(episodes=len({m.get("episode") for m in metas}))
-            slices = np.array([int(m["slice_index"]) for m in metas], dtype=np.int64)
-            rates = np.array([float(m["per_mhz"]) for m in metas])
-            for s in (1, 2):
-                mask = slices == s
-                if metas:
-                    profile.slice_share[s] = float(mask.mean())
-                profile.per_mhz[s] = rates[mask]
+            profile = TrafficProfile()
+            profile.add(_profile_records(res["metadatas"] or []))
             self._profiles[scenario] = profile
         return self._profiles[scenario]
+
+    def use_profile(self, scenario: str, profile: TrafficProfile) -> None:
+        """Anticipate `scenario` from `profile` (one computed from warm-up draws, say)."""
+        self._profiles[scenario] = profile
 
     def episode_count(self, scenario: str) -> int:
         """How many distinct past episodes of a scenario the memory holds."""
@@ -188,11 +235,19 @@ class AgentMemory:
             self.episodes.upsert(ids=list(ids[lo:lo + batch]), documents=list(docs[lo:lo + batch]),
                                  metadatas=list(metas[lo:lo + batch]))
         for scenario in {m.get("scenario") for m in metas}:
-            self._profiles.pop(scenario, None)
+            known = self._profiles.get(scenario)
+            if known is not None:  # the new records only, not the whole store again
+                known.add(_profile_records([m for m in metas if m.get("scenario") == scenario]))
         n = len(self._pending)
         self._pending.clear()
         self._has_episodes = True
         return n
+
+
+def _profile_records(metas: list[Any]) -> list[tuple[str, int, float]]:
+    """(episode, slice index, Mbps per MHz) of stored decision metadata."""
+    return [(str(m.get("episode")), int(m["slice_index"]), float(m["per_mhz"]))
+            for m in metas if m is not None]
 
 
 def _items(kind: str, res: dict[str, Any]) -> list[MemoryItem]:

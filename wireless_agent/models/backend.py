@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from wireless_agent import boundary
+from wireless_agent.config import env_text
 from wireless_agent.models import wire
 from wireless_agent.models.endpoints import ollama_host, openai_base_url, openai_key
 from wireless_agent.models.errors import BackendError
+from wireless_agent.models.once import warn_once
 from wireless_agent.models.parsing import Validator, parse_reply
-from wireless_agent.models.spec import ModelSpec, ModelSpecError, parse_spec
+from wireless_agent.models.protocol import Prompt
+from wireless_agent.models.spec import ModelSpec, ModelSpecError
 from wireless_agent.models.stats import CallStats, describe_error
 
 if TYPE_CHECKING:
@@ -26,7 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Prompt = str | Sequence[tuple[str, str]]
 MAX_TOKENS_ENV = "WIRELESS_AGENT_MAX_TOKENS"
 # Every answer is bounded: a structured answer needs under 100 tokens, a chat turn a few hundred.
 MAX_TOKENS = 256
@@ -41,22 +42,9 @@ RETRY_NOTE = (
 )
 
 
-_WARNED: set[str] = set()
-_WARNED_LOCK = threading.Lock()
-
-
-def warn_once(logger: logging.Logger, key: str, message: str, *args: object) -> None:
-    """Log a warning on `logger` the first time `key` is seen in this process."""
-    with _WARNED_LOCK:
-        if key in _WARNED:
-            return
-        _WARNED.add(key)
-    logger.warning(message, *args)
-
-
 def max_tokens_from_env() -> int:
     """The answer bound from WIRELESS_AGENT_MAX_TOKENS, else MAX_TOKENS."""
-    raw = os.environ.get(MAX_TOKENS_ENV, "").strip()
+    raw = env_text(MAX_TOKENS_ENV)
     try:
         value = int(raw) if raw else MAX_TOKENS
     except ValueError:
@@ -150,7 +138,7 @@ class ModelBackend:
             from langchain_openai import ChatOpenAI
 
             return ChatOpenAI(
-                model=self.spec.model, api_key=key, base_url=openai_base_url(),
+                model=self.spec.model, api_key=SecretStr(key), base_url=openai_base_url(),
                 timeout=self.timeout_s, max_retries=0, temperature=0.0,
                 use_responses_api=False, stream_usage=True,
                 # `max_tokens` here would be sent as max_completion_tokens, which some
@@ -285,8 +273,13 @@ class ModelBackend:
         schema: type[BaseModel],
         validate: Validator | None = None,
         retries: int = 1,
+        *,
+        request: str | None = None,
     ) -> tuple[BaseModel | None, CallStats]:
-        """Ask for one `schema` object; retry with the reason on a bad answer; None on failure."""
+        """Ask for one `schema` object; retry with the reason on a bad answer; None on failure.
+
+        `request` is unused here: the prompt already carries it (tiers route on it).
+        """
         from langchain_core.messages import AIMessage, HumanMessage
 
         messages = _to_messages(prompt)
@@ -296,6 +289,7 @@ class ModelBackend:
             total = total + stats
             if reply is None:
                 return None, total  # transport failures are not retried: the caller falls back
+            problem: str | None
             if reply.refusal:
                 obj, problem = None, f"model refused: {wire.one_line(reply.refusal, 200)}"
             elif reply.cut:
@@ -346,7 +340,7 @@ class ModelBackend:
             stats.error = self._error(exc)
             return None, stats
         stats.latency_ms = (time.perf_counter() - start) * 1000.0
-        reply = message_chunk_to_message(merged)
+        reply = cast("AIMessage", message_chunk_to_message(merged))
         self._usage(sent, reply, stats)
         return reply, stats
 
@@ -361,6 +355,8 @@ class OfflineBackend(ModelBackend):
         schema: type[BaseModel],
         validate: Validator | None = None,
         retries: int = 1,
+        *,
+        request: str | None = None,
     ) -> tuple[BaseModel | None, CallStats]:
         """Record the prompt and answer None: the caller's offline rule decides."""
         boundary.cross(role, self.name, [m.text for m in _to_messages(prompt)])
@@ -377,14 +373,3 @@ class OfflineBackend(ModelBackend):
         boundary.cross(role, self.name, [m.text for m in _to_messages(messages)])
         return None, CallStats(error="offline: no model backend")
 
-
-def make_backend(spec: str, *, timeout_s: float = 30.0) -> ModelBackend:
-    """The backend for `spec` (no client is built and nothing is contacted yet)."""
-    parsed = parse_spec(spec)
-    if parsed.provider == "offline":
-        return OfflineBackend(parsed, timeout_s)
-    if parsed.provider == "tiered":
-        from wireless_agent.models.tiered import make_tiered  # lazy: tiered imports this module
-
-        return make_tiered(parsed, timeout_s=timeout_s)
-    return ModelBackend(parsed, timeout_s)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlsplit
+
+from wireless_agent.config import env_text
 
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -11,9 +12,10 @@ DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 
 def ollama_host() -> str:
     """The Ollama base URL from OLLAMA_HOST (scheme and port filled in as ollama does)."""
-    raw = os.environ.get("OLLAMA_HOST", "").strip()
-    if not raw:
+    given = env_text("OLLAMA_HOST")
+    if given is None:
         return DEFAULT_OLLAMA_HOST
+    raw = given
     if "://" not in raw:
         raw = "http://" + raw
     parts = urlsplit(raw)
@@ -22,7 +24,7 @@ def ollama_host() -> str:
     except ValueError:
         from wireless_agent.models.errors import BackendError
 
-        raise BackendError(f"OLLAMA_HOST={os.environ['OLLAMA_HOST']!r} has no valid port; "
+        raise BackendError(f"OLLAMA_HOST={given!r} has no valid port; "
                            "write HOST:PORT with a port of 1-65535, e.g. 127.0.0.1:11434") from None
     host = parts.hostname or "127.0.0.1"
     if host == "0.0.0.0":  # a bind-all address is reached through loopback
@@ -35,9 +37,9 @@ def ollama_host() -> str:
 
 def openai_base_url() -> str:
     """The OpenAI-compatible base URL from OPENAI_BASE_URL, else the public API."""
-    return (os.environ.get("OPENAI_BASE_URL", "").strip() or DEFAULT_OPENAI_BASE_URL).rstrip("/")
+    return (env_text("OPENAI_BASE_URL") or DEFAULT_OPENAI_BASE_URL).rstrip("/")
 
 
 def openai_key() -> str | None:
     """The OpenAI key from OPENAI_API_KEY, or None; callers must never log it."""
-    return os.environ.get("OPENAI_API_KEY", "").strip() or None
+    return env_text("OPENAI_API_KEY")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -15,9 +13,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError, create_model
 
 from wireless_agent import boundary
-from wireless_agent.models.backend import ModelBackend, Prompt, warn_once
-from wireless_agent.models.errors import BackendError
+from wireless_agent.config import env_text
+from wireless_agent.models.backend import ModelBackend
+from wireless_agent.models.errors import is_outage
+from wireless_agent.models.once import warn_once
 from wireless_agent.models.parsing import Validator
+from wireless_agent.models.protocol import Prompt
 from wireless_agent.models.schemas import IntentDecision
 from wireless_agent.models.spec import ModelSpec, ModelSpecError, parse_spec
 from wireless_agent.models.stats import CallStats
@@ -38,17 +39,6 @@ DEVICE_THRESHOLD = 0.97
 # Self-reported LLM confidences run high, so a model tier has to be fairly sure to stop the climb.
 MODEL_THRESHOLD = 0.8
 COOLDOWN_S = 30.0
-_MARKED = re.compile(r"<<<REQUEST\n(.*)\nREQUEST>>>", re.DOTALL)
-# Failures that will repeat on the next decision too: the tier is down or misconfigured.
-_OUTAGE = re.compile(
-    r"^(connection failed|timeout|HTTP (5\d\d|429|401|403|404)\b)|needs OPENAI_API_KEY"
-)
-
-_REQUEST_FAULT = re.compile(r"valid|schema|response_format|format|parse|unsupported|expected",
-                            re.IGNORECASE)
-
-
-
 class TieredDecision(IntentDecision):
     """An intent decision plus the tier that made it and whether it was a fallback."""
 
@@ -65,27 +55,13 @@ def tiered_schema(schema: type[BaseModel]) -> type[BaseModel]:
                         tier=(str, ...), fallback=(bool, False))
 
 
-def request_text(prompt: Prompt) -> str:
-    """The request inside a perception prompt (between its markers), else the last user text."""
+def last_user_text(prompt: Prompt) -> str:
+    """The prompt's last user text (the whole prompt if it is one string)."""
     if isinstance(prompt, str):
-        text = prompt
-    else:
-        pairs = list(prompt)
-        users = [t for role, t in pairs if role in ("user", "human")]
-        text = (users or [t for _, t in pairs] or [""])[-1]
-    found = _MARKED.search(text)
-    return found.group(1) if found else text
-
-
-def is_outage(error: str | None) -> bool:
-    """Whether a failed call means the tier is down (connection, timeout, 5xx, bad config).
-
-    An HTTP 500 that names a fault in the request (a validation error, a refused format) is
-    the server answering deterministically, not an outage: the next request would be served.
-    """
-    if not error or _OUTAGE.search(error) is None:
-        return False
-    return not (error.startswith("HTTP 500") and _REQUEST_FAULT.search(error) is not None)
+        return prompt
+    pairs = list(prompt)
+    users = [t for role, t in pairs if role in ("user", "human")]
+    return (users or [t for _, t in pairs] or [""])[-1]
 
 
 def parse_thresholds(text: str) -> list[float]:
@@ -136,13 +112,15 @@ class _Tier:
         return self.name if self.backend is None else f"{self.name}@{self.backend.endpoint}"
 
 
-class TieredBackend(ModelBackend):
+class TieredBackend:
     """Tiers smallest first; a decision climbs only while the current tier is not sure enough.
 
     Tier `offline` is the calibrated intent classifier: zero model calls. A model tier's
     confidence is the `confidence` field of its answer (an answer without one counts as sure).
     The last tier that answers stands; with no model answer the classifier's does, marked as a
     fallback. A tier that is down is skipped for `cooldown_s` with one warning per process.
+    The device reads the raw request; the model tiers read the prompt the caller assembled
+    (filtered for this spec, which is remote as soon as one tier is).
     """
 
     def __init__(
@@ -154,7 +132,9 @@ class TieredBackend(ModelBackend):
         classifier: IntentClassifier | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(spec, timeout_s)
+        self.spec = spec
+        self.name = str(spec)
+        self.timeout_s = float(timeout_s)
         self._clock = clock  # injectable so cool-down tests do not race the wall clock
         if spec.provider != "tiered" or len(spec.tiers) < 2:
             raise ModelSpecError(f"model spec {str(spec)!r}: a tiered backend needs tiered:A,B")
@@ -199,9 +179,10 @@ class TieredBackend(ModelBackend):
         """The servers of the model tiers, comma-separated."""
         return ",".join(t.backend.endpoint for t in self._tiers if t.backend is not None)
 
-    def model(self) -> Any:
-        """There is no single chat model behind a tiered spec."""
-        raise BackendError(f"{self.name} has one model per tier; use structured() or chat()")
+    @property
+    def remote(self) -> bool:
+        """Whether prompts leave this process (any model tier)."""
+        return boundary.is_remote(self.name)
 
     def classifier(self) -> IntentClassifier:
         """The on-device classifier (the shipped one unless one was given)."""
@@ -271,13 +252,17 @@ class TieredBackend(ModelBackend):
         schema: type[BaseModel],
         validate: Validator | None = None,
         retries: int = 1,
+        *,
+        request: str | None = None,
     ) -> tuple[BaseModel | None, CallStats]:
-        """Climb the tiers until one is sure enough; the answer carries the deciding `tier`."""
+        """Climb the tiers until one is sure enough; the answer carries the deciding `tier`.
+
+        The device classifies `request` (without one, the prompt's last user text); model
+        tiers get `prompt` as it is.
+        """
         start = time.perf_counter()
-        request = request_text(prompt)
-        device_ok = _answers_intents(schema)
-        # Smallest context that serves: the fixed instructions and the request, nothing else.
-        sent: Prompt = _perception_prompt(request) if device_ok else prompt
+        if request is None:
+            request = last_user_text(prompt)
         total = CallStats()
         stands: tuple[_Tier, BaseModel] | None = None
         stands_conf = -1.0
@@ -297,7 +282,8 @@ class TieredBackend(ModelBackend):
                 continue
             if self._cooling(tier):
                 continue
-            obj, stats = tier.backend.structured(role, sent, schema, validate, retries)
+            obj, stats = tier.backend.structured(role, prompt, schema, validate, retries,
+                                                 request=request)
             self._account(tier, stats)
             total = total + stats
             if obj is None:
@@ -305,8 +291,8 @@ class TieredBackend(ModelBackend):
                 self._failed(tier, stats.error)
                 continue
             answered = True
-            conf = getattr(obj, "confidence", None)
-            conf = 1.0 if conf is None else float(conf)
+            stated = getattr(obj, "confidence", None)
+            conf = 1.0 if stated is None else float(stated)
             # A larger tier never overrides a smaller one that was more sure.
             if conf >= stands_conf:
                 stands, stands_conf = (tier, obj), conf
@@ -372,26 +358,15 @@ class TieredBackend(ModelBackend):
             }
 
 
-def _answers_intents(schema: type[BaseModel]) -> bool:
-    """Whether answers in `schema` are intent decisions the classifier can give."""
-    return set(IntentDecision.model_fields) <= set(schema.model_fields)
-
-
-def _perception_prompt(request: str) -> str:
-    from prompts import render
-
-    return render("perception", request=request)
-
-
 def thresholds_from_env() -> list[float] | None:
     """Thresholds from WIRELESS_AGENT_TIER_THRESHOLDS, or None when it is unset."""
-    raw = os.environ.get(THRESHOLDS_ENV, "").strip()
+    raw = env_text(THRESHOLDS_ENV)
     return parse_thresholds(raw) if raw else None
 
 
 def cooldown_from_env() -> float:
     """The cool-down from WIRELESS_AGENT_TIER_COOLDOWN_S (seconds), else the default."""
-    raw = os.environ.get(COOLDOWN_ENV, "").strip()
+    raw = env_text(COOLDOWN_ENV)
     try:
         return float(raw) if raw else COOLDOWN_S
     except ValueError:

@@ -107,9 +107,9 @@ def _lines(client: httpx.Client, url: str, body: dict[str, Any], headers: dict[s
             raise WireError(f"HTTP {resp.status_code}: {_error_text(raw)}", resp.status_code,
                             _retry_after(resp.headers.get("retry-after")))
         buffer = ""
-        for chunk in resp.iter_text():
+        for text in resp.iter_text():
             _remaining(deadline)
-            buffer += chunk
+            buffer += text
             while "\n" in buffer:
                 line, buffer = buffer.split("\n", 1)
                 yield line

@@ -11,10 +11,10 @@ from langgraph.runtime import Runtime
 from env.slices import BY_INDEX
 from wireless_agent.context import AgentContext
 from wireless_agent.nodes.timing import trace_entry
-from wireless_agent.state import AgentState
+from wireless_agent.state import AgentState, Intent, PlanRecord, StepResult
 
 
-def explain(intent: dict[str, Any], plan: dict[str, Any], info: dict[str, Any]) -> str:
+def explain(intent: Intent, plan: PlanRecord, info: dict[str, Any]) -> str:
     """A short, number-backed account of one decision."""
     spec = BY_INDEX.get(plan["slice_index"])
     name = spec.name if spec is not None else "no slice"
@@ -50,7 +50,7 @@ def action(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
             "per_mhz": user["per_mhz"], "admitted": bool(info["admitted_now"]),
             "bandwidth": round(plan["bandwidth"], 3) if info["admitted_now"] else 0.0,
         })
-    result = {"obs": obs, "reward": reward, "terminated": terminated, "truncated": truncated,
-              "info": info, "action": act}
+    result: StepResult = {"obs": obs, "reward": float(reward), "terminated": terminated,
+                          "truncated": truncated, "info": info, "action": act}
     return {"result": result, "explanation": explain(intent, plan, info),
             "trace": trace_entry("action", t0)}

@@ -11,7 +11,7 @@ from wireless_agent.privacy.policy import (
     available_domains,
     load_policy,
 )
-from wireless_agent.privacy.profiles import Profile, generate_subscribers, render_value
+from wireless_agent.privacy.profiles import Profile, render_value
 from wireless_agent.privacy.store import FieldRecord, ProfileStore, Retrieval
 
 
@@ -41,7 +41,6 @@ __all__ = [
     "assemble",
     "available_domains",
     "decide_fields",
-    "generate_subscribers",
     "load_policy",
     "render_value",
 ]

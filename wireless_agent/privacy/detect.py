@@ -295,7 +295,8 @@ def _tok_eq(tok: str, want: str) -> bool:
 
 
 def _mask(stream: Stream, atom: tuple[str, ...]) -> set[int]:
-    tokens, n, hits = stream.tokens, len(atom), set()
+    tokens, n = stream.tokens, len(atom)
+    hits: set[int] = set()
     for i in _starts(stream, atom[0]):
         if i + n <= len(tokens) and all(_tok_eq(tokens[i + k], atom[k]) for k in range(n)):
             hits.update(range(i, i + n))

@@ -120,8 +120,8 @@ class PrivacyFilter:
         remote = boundary.is_remote(backend)
         audit = AuditRecord(role, task, backend, remote, subscriber_id, self.enabled)
         descriptions = {n: r.description for n, r in self.policy.fields.items()}
+        fields: dict[str, str] = {}
         if not self.enabled:
-            fields = {}
             if self.store is not None and subscriber_id is not None:
                 t1 = time.perf_counter()
                 got = self.store.retrieve(subscriber_id, None)
@@ -147,7 +147,6 @@ class PrivacyFilter:
 
         decision = self.decide(role, task, backend)
         audit.model_calls = decision.model_calls
-        fields: dict[str, str] = {}
         if self.store is not None and subscriber_id is not None and decision.reached:
             t1 = time.perf_counter()
             got = self.store.retrieve(subscriber_id, role, list(decision.reached))

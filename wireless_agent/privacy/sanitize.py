@@ -97,7 +97,8 @@ class ValuePatterns:
             labels = [*(rule.aliases if rule else ()), name.replace("_", " ")]
             self.formats[name] = fmt
             fkeys = _format_keys(value, fmt, labels)
-            entries = [("format", s, fkeys) for s in P.value_pattern(fmt, value, labels)]
+            entries: list[tuple[str, str, frozenset[str] | set[str]]] = [
+                ("format", s, fkeys) for s in P.value_pattern(fmt, value, labels)]
             if fmt not in _OWN_FORMS:
                 entries += atom_sources(value)
             for kind, src, keys in entries:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 from wireless_agent.models.listing import SCRIPTED_HEADER
 
@@ -181,7 +181,9 @@ class FakeServer:
     """A threaded HTTP server on 127.0.0.1 (ephemeral port) with a queue of scripted replies.
 
     Replies are taken from the queue first, then from `responder(body)` when it returns
-    something, then `default`. Every request is kept in `requests`.
+    something, then `default`. With no `default` (the norm) a model call past the script is
+    answered with HTTP 500 and fails the test when the server stops: a test must script every
+    answer it relies on. Every request is kept in `requests`.
     """
 
     handler: type[FakeHandler] = FakeHandler
@@ -189,7 +191,7 @@ class FakeServer:
     def __init__(
         self,
         models: list[str] | None = None,
-        default: Answer = "ok",
+        default: Answer | None = None,
         responder: Responder | None = None,
         delay_s: float = 0.0,
     ) -> None:
@@ -198,6 +200,7 @@ class FakeServer:
         self.responder = responder
         self.delay_s = delay_s
         self.requests: list[Recorded] = []
+        self.unscripted: list[Any] = []  # bodies of model calls past the script
         self.stopping = threading.Event()
         self._queue: deque[Answer] = deque()
         self._lock = threading.Lock()
@@ -206,7 +209,7 @@ class FakeServer:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> FakeServer:
+    def start(self) -> Self:
         """Listen on an ephemeral loopback port and serve in a daemon thread."""
         self._httpd = _Server(("127.0.0.1", 0), self.handler)
         self._httpd.owner = self
@@ -223,11 +226,22 @@ class FakeServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> FakeServer:
+    def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         self.stop()
+        if exc_type is None:  # an error already failing the block is the one to see
+            self.check_script()
+
+    def check_script(self) -> None:
+        """Fail (AssertionError) if a model call came after the script ran out."""
+        with self._lock:
+            late = list(self.unscripted)
+        if late:
+            raise AssertionError(
+                f"scripted fake: {len(late)} model call(s) after the script ran out (first: "
+                f"{str(late[0])[:200]}); script() more answers or give responder= or default=")
 
     @property
     def port(self) -> int:
@@ -243,7 +257,7 @@ class FakeServer:
 
     # -- scripting ------------------------------------------------------------------------
 
-    def script(self, *answers: Answer) -> FakeServer:
+    def script(self, *answers: Answer) -> Self:
         """Queue answers for the next model calls, in order."""
         with self._lock:
             self._queue.extend(answers)
@@ -264,7 +278,11 @@ class FakeServer:
             answer = self.responder(body)
             if answer is not None:
                 return as_reply(answer)
-        return as_reply(self.default)
+        if self.default is not None:
+            return as_reply(self.default)
+        with self._lock:
+            self.unscripted.append(body)
+        return Reply.http_error(500, "scripted fake: the script is exhausted")
 
     def record(self, request: Recorded) -> None:
         """Keep a received request."""

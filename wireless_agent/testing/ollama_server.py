@@ -6,7 +6,7 @@ import hashlib
 import json
 import math
 import time
-from typing import Any
+from typing import Any, cast
 
 from wireless_agent.testing import FakeHandler, FakeServer, Reply
 
@@ -32,6 +32,11 @@ def fake_embedding(text: str, dim: int) -> list[float]:
 
 class OllamaHandler(FakeHandler):
     """Speaks the parts of the Ollama API that langchain-ollama and ollama-python use."""
+
+    @property
+    def fake(self) -> FakeOllamaServer:
+        """The FakeOllamaServer this request belongs to."""
+        return cast(FakeOllamaServer, self.server.owner)
 
     def do_GET(self) -> None:
         """GET /api/tags (and /api/version)."""

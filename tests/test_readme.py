@@ -29,3 +29,20 @@ def test_privacy_bench_with_no_model_is_one_line_and_writes_nothing(
                              "--cases-per-domain", "2", "--out", str(out)], **env)
     assert needle in line
     assert not out.exists()
+
+
+def test_error_lines_keep_their_brackets(tmp_path: Path) -> None:
+    # "[b]" is rich markup for bold: unescaped, the file name in the message lost it.
+    line = one_line_failure(["scenarios", "--scenario", str(tmp_path / "x[b]y.csv")])
+    assert "x[b]y.csv: no such scenario file" in line
+
+
+def test_notes_keep_their_brackets(tmp_path: Path) -> None:
+    csv = tmp_path / "users[1].csv"
+    csv.write_text("RX_ID,X,Y,Z,CQI,User_Request,Request_Label\n"
+                   "1,1,1,1,9,stream video,eMBB\n2,2,2,1,9,robot arm control,URLLC\n")
+    res = CliRunner().invoke(app, ["eval", "--scenario", str(csv), "--methods", "greedy",
+                                   "--no-plots", "--out", str(tmp_path / "o")],
+                             env={"COLUMNS": "300"})
+    assert res.exit_code == 0, res.output
+    assert "users[1].csv: the file has 2 users" in res.output

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 # Keep LangSmith quiet unless a user turns it on, before anything imports langchain.
@@ -220,7 +221,7 @@ def eval_(
     evaluation = guarded(lambda: Evaluation(cfg, out, resume=resume, provenance=provenance(),
                                             cluster=pool))
     for note in evaluation.notes:
-        console.print(f"[yellow]note:[/] {note}", highlight=False)
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     total = evaluation.decisions_left()
     t0 = time.perf_counter()
     with Progress("[progress.description]{task.description}", BarColumn(),

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,17 +151,22 @@ WORKER_MODULES = ["distributed", "evals.cluster", "evals.slicing_eval", "baselin
                   "baselines.prompt", "wireless_agent.agent"]
 
 
+_SERVER_ENV: dict[str, str] = {}  # the environment the fork server started with, once set
+
+
 @contextlib.contextmanager
-def _forked_workers(agent: bool) -> Any:
+def _forked_workers(agent: bool) -> Iterator[dict[str, str] | None]:
     """Start local workers by forking one process that imported WORKER_MODULES once.
 
     Dask spawns each worker as a fresh interpreter that imports everything again, all of them
     at once on the cores the driver uses; a fork server pays those imports once, and, unlike
     forking the driver, it forks a process that runs no threads. Workers Dask restarts later
-    are spawned the usual way.
+    are spawned the usual way. Yields the environment the workers must have: the fork server
+    keeps the one it started with, so the driver's current one is handed over (a variable
+    unset since then as empty, which the project reads as unset).
     """
     if not agent:
-        yield
+        yield None
         return
     import multiprocessing
 
@@ -169,9 +174,12 @@ def _forked_workers(agent: bool) -> Any:
     from distributed.utils import get_mp_context
 
     with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
-        get_mp_context()  # Dask sets its own fork-server preload on first use: ours follows
-        multiprocessing.get_context("forkserver").set_forkserver_preload(WORKER_MODULES)
-        yield
+        if not _SERVER_ENV:
+            _SERVER_ENV.update(os.environ)
+            get_mp_context()  # Dask sets its own fork-server preload on first use: ours follows
+            multiprocessing.get_context("forkserver").set_forkserver_preload(WORKER_MODULES)
+        now = dict(os.environ)
+        yield {**{k: "" for k in _SERVER_ENV if k not in now}, **now}
 
 
 def open_cluster(spec: str, threads: int, agent: bool = True) -> Cluster:
@@ -195,10 +203,10 @@ def open_cluster(spec: str, threads: int, agent: bool = True) -> Cluster:
             trained = ThreadPoolExecutor(1, thread_name_prefix="intent-train").submit(
                 _train_classifier)
         # Processes, not threads: the agent is Python work that one GIL would serialise.
-        with _forked_workers(agent):
+        with _forked_workers(agent) as env:
             local = LocalCluster(n_workers=parsed.workers, threads_per_worker=threads,
                                  processes=True, host="127.0.0.1", dashboard_address=None,
-                                 silence_logs=logging.ERROR)
+                                 silence_logs=logging.ERROR, env=env)
         return Cluster(Client(local), local, trained)
     return Cluster(_join(Client, parsed.address, spec))
 

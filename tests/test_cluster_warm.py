@@ -39,3 +39,30 @@ def test_a_grid_without_the_agent_trains_nothing() -> None:
         assert state[1] == 0
     finally:
         cluster.close()
+
+
+def _seen() -> tuple[str | None, str | None]:
+    """On a worker: the model endpoint and key as the project reads them."""
+    from wireless_agent.models.endpoints import openai_base_url, openai_key
+
+    return openai_base_url(), openai_key()
+
+
+@pytest.mark.slow
+def test_forked_workers_see_the_drivers_environment_of_now(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fork server keeps the environment it started with; each cluster must get today's.
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:1/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-first")
+    first = open_cluster("local:1", threads=1, agent=True)
+    try:
+        assert set(first.client.run(_seen).values()) == {("http://127.0.0.1:1/v1", "sk-first")}
+    finally:
+        first.close()
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:2/v1")
+    monkeypatch.delenv("OPENAI_API_KEY")
+    second = open_cluster("local:1", threads=1, agent=True)
+    try:
+        assert set(second.client.run(_seen).values()) == {("http://127.0.0.1:2/v1", None)}
+    finally:
+        second.close()

@@ -110,12 +110,14 @@ def largest_only(requests: Requests, spec: ModelSpec | str, *, workers: int = 8,
             **_latency([ms for _, _, ms in results])}
 
 
-def plot_sweep(rows: list[dict[str, Any]], path: Path, largest: dict[str, Any] | None = None
-               ) -> Path:
+def plot_sweep(rows: list[dict[str, Any]], path: Path, largest: dict[str, Any] | None = None,
+               note: str = "") -> Path:
     """Accuracy against the escalated share, and prompt tokens per tier, as one PNG."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(11.0, 4.4))
+    if note:  # e.g. which tiers were scripted fakes
+        fig.suptitle(note, fontsize=9)
     acc, tok = fig.subplots(1, 2)
     x = [100 * r["escalated_share"] for r in rows]
     acc.plot(x, [100 * r["accuracy"] for r in rows], "o-", label="tiered")

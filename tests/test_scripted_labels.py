@@ -113,3 +113,19 @@ def test_wirelessbench_against_a_fake_is_labelled_scripted(
     summary = json.loads((out / "summary.json").read_text())
     assert summary["label"] == "scripted fake: openai:gpt-fake"
     assert "[scripted fake:" in res.output  # the table title (rich wraps it)
+
+
+def test_the_eval_sweep_against_a_fake_says_scripted(openai_fake: FakeOpenAIServer,
+                                                     tmp_path: Path) -> None:
+    openai_fake.default = {"slice": "URLLC", "application": "x", "latency_ms": 5.0,
+                           "min_rate_mbps": 1.0, "confidence": 0.99}
+    res = CliRunner().invoke(app, ["eval", "--sweep-threshold", "--model",
+                                   "tiered:offline,openai:gpt-fake", "--scenario", "north",
+                                   "--users", "4", "--out", str(tmp_path / "s")],
+                             env={"COLUMNS": "300"})
+    assert res.exit_code == 0, res.output
+    with (tmp_path / "s" / "tier_sweep.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all("scripted fake: openai:gpt-fake" in r["model"] for r in rows)
+    title = next(line for line in res.output.splitlines() if "Tier sweep over" in line)
+    assert "scripted" in title

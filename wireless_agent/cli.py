@@ -278,13 +278,17 @@ def _sweep(cfg: Any, out: Path, timeout_s: float) -> None:
     requests = [(u.request, u.label) for spec in cfg.scenarios for u in users_of(spec)]
     rows = guarded(lambda: sweep_thresholds(requests, cfg.model, list(DEFAULT_THRESHOLDS),
                                             timeout_s=timeout_s))
-    out.mkdir(parents=True, exist_ok=True)
-    flat = [{k: v for k, v in r.items() if not isinstance(v, dict)} for r in rows]
-    write_csv(out / "tier_sweep.csv", flat, tuple(flat[0]))
-    plot_sweep(rows, out / "tier_sweep.png")
     from wireless_agent.models.listing import scripted_label, scripted_tiers
 
-    model = scripted_label(cfg.model, scripted_tiers(cfg.model))
+    scripted = scripted_tiers(cfg.model)
+    model = scripted_label(cfg.model, scripted)
+    out.mkdir(parents=True, exist_ok=True)
+    # The model names the CSV and the figure too: a scripted fake never passes for a model.
+    flat = [{"model": model, **{k: v for k, v in r.items() if not isinstance(v, dict)}}
+            for r in rows]
+    write_csv(out / "tier_sweep.csv", flat, tuple(flat[0]))
+    plot_sweep(rows, out / "tier_sweep.png",
+               note=f"scripted fake: {', '.join(scripted)}" if scripted else "")
     table = Table(title=f"Tier sweep over {len(requests)} requests ({model})")
     for col in flat[0]:
         table.add_column(col, justify="right")

@@ -173,12 +173,14 @@ def _forked_workers(agent: bool) -> Iterator[dict[str, str] | None]:
     import dask
     from distributed.utils import get_mp_context
 
+    from wireless_agent.config import environment
+
     with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
         if not _SERVER_ENV:
-            _SERVER_ENV.update(os.environ)
+            _SERVER_ENV.update(environment())
             get_mp_context()  # Dask sets its own fork-server preload on first use: ours follows
             multiprocessing.get_context("forkserver").set_forkserver_preload(WORKER_MODULES)
-        now = dict(os.environ)
+        now = environment()
         yield {**{k: "" for k in _SERVER_ENV if k not in now}, **now}
 
 

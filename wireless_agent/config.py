@@ -45,6 +45,11 @@ def env_text(name: str) -> str | None:
     return value or None
 
 
+def environment() -> dict[str, str]:
+    """A copy of the whole environment, to hand on to a process started elsewhere (a worker)."""
+    return dict(os.environ)
+
+
 def default_model() -> str:
     """The model backend: WIRELESS_AGENT_MODEL, else offline."""
     return env_text("WIRELESS_AGENT_MODEL") or DEFAULT_MODEL

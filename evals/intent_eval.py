@@ -37,12 +37,6 @@ CATEGORIES = {
 }
 BINS = 10
 CONFIDENT = 0.9
-# Sentences whose labels disagree across the public files, settled by the slice definitions
-# (README, "Intent held-out sets"): both tolerate tens of ms and are throughput traffic.
-SETTLED = {
-    "I need real-time traffic updates for navigation": "eMBB",
-    "I want to remotely access my work computer": "eMBB",
-}
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -57,11 +51,12 @@ def load_heldout(path: Path = HELDOUT) -> list[dict]:
 
 
 def paper_sets() -> dict[str, list[dict]]:
-    """The paper's scenario requests, named as reported, labels settled where they conflict."""
+    """The paper's scenario requests, named as reported, labels settled where they conflict
+    (env/data/settled_labels.json, applied by the loader)."""
     full = {name: load_population(name) for name in PAPER_SCENARIOS}
     sets = {f"{name}[:{PAPER_USERS}]": s.head(PAPER_USERS) for name, s in full.items()}
     sets[f"center[all {len(full['center'])}]"] = full["center"]
-    return {k: [{"text": u.request, "slice": SETTLED.get(u.request, u.label)} for u in s.users]
+    return {k: [{"text": u.request, "slice": u.label} for u in s.users]
             for k, s in sets.items()}
 
 

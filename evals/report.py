@@ -125,6 +125,10 @@ def _run_section(manifest: dict[str, Any] | None) -> str:
         out.append(f"- python: `{prov.get('python')}` on `{prov.get('platform')}`")
         versions = prov.get("versions") or {}
         out.append("- packages: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())))
+    if manifest.get("labels") == "settled":
+        out.append("\nGround truth: the paper's files, with the requests their files label "
+                   "differently settled by the slice definitions (`env/data/settled_labels.json`; "
+                   "`--labels file` scores the files as written).")
     if manifest.get("mode", "paper") != "paper" or manifest.get("rate_model", "paper") != "paper":
         out.append("\nThis run did not use `--mode paper --rate-model paper`: the published "
                    "WirelessAgent numbers below are not like for like.")

@@ -20,10 +20,12 @@ from env.limits import MAX_REQUEST_CHARS
 from env.rates import RateModelName
 from env.scenarios import (
     PAPER_SCENARIOS,
+    LabelSource,
     Scenario,
     ScenarioError,
     load_population,
     load_scenario,
+    parse_labels,
     resolve_scenario,
 )
 from env.slicing_env import SlicingEnv
@@ -62,6 +64,7 @@ class EvalConfig:
     model: str = field(default_factory=default_model)
     rate_model: RateModelName = "paper"
     mode: ArrivalMode = "paper"
+    labels: LabelSource = "settled"  # the paper's files: disputed labels settled, or as written
     warmup: int = 10
     privacy: bool = True
     concurrency: int | None = None
@@ -79,6 +82,10 @@ class EvalConfig:
             raise EvalError("--seeds needs whole numbers from 0, e.g. 0,1,2 or 0-4")
         self.rate_model = parse_rate_model(self.rate_model)  # also a stored run's, on resume
         self.mode = parse_mode(self.mode)
+        try:
+            self.labels = parse_labels(self.labels)
+        except ScenarioError as exc:
+            raise EvalError(str(exc)) from None
         if self.warmup < 0:
             raise EvalError(f"--warmup {self.warmup} is negative; give 0 (no past episodes) "
                             "or more")
@@ -141,8 +148,9 @@ class Unit:
         return f"{self.scenario}|{self.method}|{self.seed}|{self.length}"
 
 
-def _scenario(spec: str, seed: int, users: int | None) -> Scenario:
-    return load_scenario(spec, users=users, seed=seed)
+def _scenario(spec: str, seed: int, users: int | None,
+              labels: LabelSource = "settled") -> Scenario:
+    return load_scenario(spec, users=users, seed=seed, labels=labels)
 
 
 def seed_sensitive(spec: str, mode: str) -> bool:
@@ -162,17 +170,22 @@ def plan_units(cfg: EvalConfig, methods: list[str]) -> tuple[list[Unit], list[st
                          f"ran seed {seeds[0]} only (use --mode dynamic to vary arrivals)")
             seeds = seeds[:1]
         if cfg.users is None:  # the default grid fits itself to a short file, saying so
-            size = (len(_scenario(spec, seeds[0], None).users)
+            size = (len(_scenario(spec, seeds[0], None, cfg.labels).users)
                     if resolve_scenario(spec).kind == "file" else None)
             if size is not None and size < users[-1]:
                 notes.append(f"{spec}: the file has {size} users; N clipped to {size}")
                 users = sorted({min(n, size) for n in users})
         for seed in seeds:
-            scn = _scenario(spec, seed, users[-1])  # raises ScenarioError if too small
+            scn = _scenario(spec, seed, users[-1], cfg.labels)  # raises ScenarioError if too small
             if seed == seeds[0] and (cut := scn.meta.get("cut_requests")):
                 notes.append(f"{spec}: {len(cut)} request(s) longer than {MAX_REQUEST_CHARS} "
                              f"characters cut to their first {MAX_REQUEST_CHARS} (rows "
                              f"{', '.join(map(str, cut[:10]))}{' ...' if len(cut) > 10 else ''})")
+            moved = set(scn.meta.get("relabelled", ()))
+            if seed == seeds[0] and (n_moved := sum(u.uid in moved for u in scn.users)):
+                notes.append(f"{spec}: {n_moved} of its first {users[-1]} users relabelled by "
+                             "the slice definitions (env/data/settled_labels.json; --labels file "
+                             "keeps the file's labels)")
             # A drawn campus is one scenario over seeds (its seeds are averaged together).
             name = spec if resolve_scenario(spec).drawn else _scenario(spec, seed, 1).name
             # Each N is its own episode: an online method told the episode is N users long
@@ -241,8 +254,8 @@ class UnitRunner:
             spec = _spec_of(unit.scenario, self.cfg)
             # The profile is kept under the episode's own name (campus:SEED for a drawn one),
             # which is what the scored agent looks up.
-            name = _scenario(spec, unit.seed, 1).name
-            population = load_population(spec, seed=unit.seed)
+            name = _scenario(spec, unit.seed, 1, self.cfg.labels).name
+            population = load_population(spec, seed=unit.seed, labels=self.cfg.labels)
             length = min(max(self.cfg.users or DEFAULT_USERS), len(population)) or 1
             profile = warmup_profile(
                 population, self.cfg.warmup, length,
@@ -273,7 +286,8 @@ class UnitRunner:
     def run(self, unit: Unit, logged: list[dict[str, Any]],
             emit: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
         """Run one unit, replaying `logged` decisions by step; emits new ones; summary rows."""
-        scn = _scenario(_spec_of(unit.scenario, self.cfg), unit.seed, unit.length)
+        scn = _scenario(_spec_of(unit.scenario, self.cfg), unit.seed, unit.length,
+                        self.cfg.labels)
         env = SlicingEnv(scn, users=unit.length, rate_model=self.cfg.rate_model,
                          mode=self.cfg.mode)
         obs, _ = env.reset(seed=unit.seed)

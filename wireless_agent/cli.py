@@ -153,6 +153,10 @@ def eval_(
     rate_model: Annotated[str, typer.Option(help="paper or 3gpp.")] = "paper",
     mode: Annotated[str, typer.Option(help="paper (file order) or dynamic (Poisson).")]
     = "paper",
+    labels: Annotated[str, typer.Option(help="The paper's files: settled (requests their files "
+                                        "disagree on labelled by the slice definitions, "
+                                        "env/data/settled_labels.json) or file (as written).")]
+    = "settled",
     warmup: Annotated[int, typer.Option(help="Past episodes the agent's memory holds per "
                                         "scenario before it is scored.")] = 10,
     privacy: Annotated[bool, typer.Option(help="Privacy filter in the agent graph.")] = True,
@@ -172,6 +176,7 @@ def eval_(
     """Run the batch slicing evaluation and print the comparison table."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from env.scenarios import parse_labels
     from evals.provenance import provenance
     from evals.slicing_eval import EvalConfig, Evaluation
     from wireless_agent import config
@@ -183,7 +188,8 @@ def eval_(
         seeds=split_ints(seeds, "seeds", example="0,1,2 or 0-4"),
         model=model if model is not None else config.default_model(),
         rate_model=guarded(lambda: config.parse_rate_model(rate_model)),
-        mode=guarded(lambda: config.parse_mode(mode)), warmup=warmup, privacy=privacy,
+        mode=guarded(lambda: config.parse_mode(mode)),
+        labels=guarded(lambda: parse_labels(labels)), warmup=warmup, privacy=privacy,
         concurrency=concurrency,
         timeout_s=timeout if timeout is not None else guarded(config.default_timeout),
     )

@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import pickle
 import shutil
 import socket
 import tempfile
@@ -14,6 +15,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,9 +97,24 @@ def _check_reachable(address: str, what: str) -> None:
 class Cluster:
     """A Dask client on a local cluster or on a running scheduler; close() ends what it started."""
 
-    def __init__(self, client: Any, local: Any = None) -> None:
+    def __init__(self, client: Any, local: Any = None,
+                 classifier: Future[Any] | None = None) -> None:
         self.client = client
         self._local = local
+        self._classifier = classifier  # trained by the driver while the workers started
+
+    def prepare_workers(self) -> None:
+        """Hand the workers the intent classifier the driver trained, so none trains its own.
+
+        Local workers share the driver's cores: training once there, during the cluster's
+        start-up, beats every worker training the same model at once. A worker that joins
+        later (one restarted after a crash) trains its own, which gives the same model.
+        """
+        if self._classifier is None:
+            return
+        future, self._classifier = self._classifier, None
+        blob = pickle.dumps(future.result(), protocol=pickle.HIGHEST_PROTOCOL)
+        self.client.run(_install_classifier, blob)
 
     @property
     def workers(self) -> list[str]:
@@ -116,8 +133,53 @@ class Cluster:
         return run_on_cluster(self, evaluation, todo, decisions, units, on_decision)
 
 
-def open_cluster(spec: str, threads: int) -> Cluster:
-    """Start `local[:N]` (N processes of `threads` threads on 127.0.0.1) or join a scheduler."""
+def _train_classifier() -> Any:
+    from wireless_agent.intent import IntentClassifier
+
+    return IntentClassifier.default()
+
+
+def _install_classifier(blob: bytes) -> None:
+    """On a worker: use the driver's trained intent classifier as this process's default."""
+    from wireless_agent.intent.classifier import install_default
+
+    install_default(pickle.loads(blob))
+
+
+# What a local worker needs before its first unit (seconds of imports: chromadb, langgraph).
+WORKER_MODULES = ["distributed", "evals.cluster", "evals.slicing_eval", "baselines.registry",
+                  "baselines.prompt", "wireless_agent.agent"]
+
+
+@contextlib.contextmanager
+def _forked_workers(agent: bool) -> Any:
+    """Start local workers by forking one process that imported WORKER_MODULES once.
+
+    Dask spawns each worker as a fresh interpreter that imports everything again, all of them
+    at once on the cores the driver uses; a fork server pays those imports once, and, unlike
+    forking the driver, it forks a process that runs no threads. Workers Dask restarts later
+    are spawned the usual way.
+    """
+    if not agent:
+        yield
+        return
+    import multiprocessing
+
+    import dask
+    from distributed.utils import get_mp_context
+
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        get_mp_context()  # Dask sets its own fork-server preload on first use: ours follows
+        multiprocessing.get_context("forkserver").set_forkserver_preload(WORKER_MODULES)
+        yield
+
+
+def open_cluster(spec: str, threads: int, agent: bool = True) -> Cluster:
+    """Start `local[:N]` (N processes of `threads` threads on 127.0.0.1) or join a scheduler.
+
+    With `agent` (the grid runs the agent), a local cluster's workers import the agent as
+    they start, and the driver trains the intent classifier meanwhile, for all of them.
+    """
     parsed = parse_cluster(spec)
     if not parsed.local:
         _check_reachable(parsed.address, spec)  # before importing Dask: one line at once
@@ -126,11 +188,18 @@ def open_cluster(spec: str, threads: int) -> Cluster:
     except ImportError:
         raise ClusterError(f"--cluster needs Dask distributed: {INSTALL}") from None
     if parsed.local:
+        trained: Future[Any] | None = None
+        if agent:
+            import wireless_agent.intent  # noqa: F401  (here: two threads must not import it)
+
+            trained = ThreadPoolExecutor(1, thread_name_prefix="intent-train").submit(
+                _train_classifier)
         # Processes, not threads: the agent is Python work that one GIL would serialise.
-        local = LocalCluster(n_workers=parsed.workers, threads_per_worker=threads,
-                             processes=True, host="127.0.0.1", dashboard_address=None,
-                             silence_logs=logging.ERROR)
-        return Cluster(Client(local), local)
+        with _forked_workers(agent):
+            local = LocalCluster(n_workers=parsed.workers, threads_per_worker=threads,
+                                 processes=True, host="127.0.0.1", dashboard_address=None,
+                                 silence_logs=logging.ERROR)
+        return Cluster(Client(local), local, trained)
     return Cluster(_join(Client, parsed.address, spec))
 
 
@@ -331,6 +400,8 @@ def run_on_cluster(cluster: Cluster, evaluation: Any, todo: list[Unit], decision
         msg = event[1]
         tick([(msg["unit"], step) for step in msg["steps"]])
 
+    if any(u.method == "agent" for u in todo):
+        cluster.prepare_workers()
     tasks = [UnitTask(run_id, evaluation.cfg, u, tuple(evaluation.logged.get(u.key, [])), warm,
                       namespace, str(evaluation.out)) for u in todo]
     client.subscribe_topic(tasks[0].topic if tasks else run_id, on_event)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 # Keep LangSmith quiet unless a user turns it on, before anything imports langchain.
@@ -220,12 +221,13 @@ def eval_(
         from evals.cluster import open_cluster
 
         threads = cfg.concurrency or (8 if cfg.model != "offline" else 1)
-        pool = guarded(lambda: open_cluster(cluster, threads))
+        agent = "agent" in cfg.resolved_methods()[0]
+        pool = guarded(lambda: open_cluster(cluster, threads, agent=agent))
         ctx.call_on_close(pool.close)
     evaluation = guarded(lambda: Evaluation(cfg, out, resume=resume, provenance=provenance(),
                                             cluster=pool))
     for note in evaluation.notes:
-        console.print(f"[yellow]note:[/] {note}", highlight=False)
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     total = evaluation.decisions_left()
     t0 = time.perf_counter()
     with Progress("[progress.description]{task.description}", BarColumn(),

@@ -8,6 +8,7 @@ from typing import NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 T = TypeVar("T")
 # Piped output keeps whole table rows: a file has no terminal width to fit.
@@ -17,7 +18,8 @@ err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 def fail(message: str) -> NoReturn:
     """Print one line naming what is wrong and exit with status 2."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # Escaped: a path or an install hint ('wireless-agent[cluster]') is not rich markup.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 

@@ -46,6 +46,15 @@ def run_command(
     respond = None
     if not spec.offline:
         from evals.privacy.agents import model_responder
+        from wireless_agent.models import BackendError, check_backend
+
+        # Before anything is written: a run whose every call fails would still score (as
+        # leak-free and useful), so a model that cannot answer is one line instead.
+        try:
+            if spec.provider != "tiered":
+                check_backend(model, timeout_s=min(timeout, 10.0))
+        except BackendError as exc:
+            raise BenchInputError(str(exc)) from None
 
         respond = model_responder(model, timeout)
     try:

@@ -291,8 +291,17 @@ def _trained_default() -> IntentClassifier:
     return IntentClassifier.train(load_training(), seed=0)
 
 
+_INSTALLED: list[IntentClassifier] = []  # a default trained in another process, handed over
+
+
 def _default_classifier() -> IntentClassifier:
     """Train once on the shipped corpus; later calls, from any thread, reuse the same object."""
     # The lock keeps parallel evaluation workers from each training their own copy.
     with _DEFAULT_LOCK:
-        return _trained_default()
+        return _INSTALLED[0] if _INSTALLED else _trained_default()
+
+
+def install_default(classifier: IntentClassifier) -> None:
+    """Use `classifier`, the default trained by another process, instead of training again."""
+    with _DEFAULT_LOCK:
+        _INSTALLED[:] = [classifier]

@@ -47,7 +47,7 @@ from evals.results import (
     prepare_dir,
     write_csv,
 )
-from wireless_agent.config import default_model, default_timeout, parse_mode, parse_rate_model
+from wireless_agent.config import RunSettings, parse_mode, parse_rate_model
 from wireless_agent.models.listing import scripted_label, scripted_tiers
 
 ALL_METHODS = tuple(METHODS)  # agent, prompt, rule, optimal, greedy: baselines/registry.py
@@ -60,23 +60,21 @@ class EvalError(ValueError):
 
 
 @dataclass
-class EvalConfig:
-    """The grid and how to run it."""
+class EvalConfig(RunSettings):
+    """The grid and how to run it: the shared settings (model, timeout_s, privacy) and these."""
 
     scenarios: list[str] = field(default_factory=lambda: list(PAPER_SCENARIOS))
     methods: list[str] | None = None  # None: every method the backend can run
     users: list[int] | None = None  # None: DEFAULT_USERS, clipped to short scenario files
     seeds: list[int] = field(default_factory=lambda: [0])
-    model: str = field(default_factory=default_model)
     rate_model: RateModelName = "paper"
     mode: ArrivalMode = "paper"
     warmup: int = 10
-    privacy: bool = True
     concurrency: int | None = None
-    timeout_s: float = field(default_factory=default_timeout)
 
     def validate(self) -> None:
         """Refuse, in one line, arguments no run can use (before anything is written)."""
+        super().validate()
         if not self.scenarios:
             raise EvalError("--scenario is empty; give e.g. center,north,south")
         if self.methods is not None and not self.methods:
@@ -90,8 +88,6 @@ class EvalConfig:
         if self.warmup < 0:
             raise EvalError(f"--warmup {self.warmup} is negative; give 0 (no past episodes) "
                             "or more")
-        if not self.timeout_s > 0:
-            raise EvalError(f"--timeout {self.timeout_s:g} must be more than 0 seconds")
         if self.concurrency is not None and self.concurrency < 1:
             raise EvalError(f"--concurrency {self.concurrency} must be at least 1")
 
@@ -267,9 +263,7 @@ class UnitRunner:
             from wireless_agent.config import AgentConfig
 
             self._warm_up(unit)
-            config = AgentConfig(model=self.cfg.model, privacy=self.cfg.privacy,
-                                 timeout_s=self.cfg.timeout_s)
-            return SlicingAgent(config, memory=self.memory(), learn=False)
+            return SlicingAgent(self.cfg.into(AgentConfig), memory=self.memory(), learn=False)
         if unit.method == "prompt":
             from baselines.prompt import PromptBaseline
 

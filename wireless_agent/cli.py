@@ -408,8 +408,9 @@ def chat(
 
     chosen = model if model is not None else config.default_model()
     seconds = timeout if timeout is not None else guarded(config.default_timeout)
-    guarded(lambda: run_chat(ChatOptions(scenario, chosen, memory, session, session_dir, users,
-                                         privacy, seconds)))
+    guarded(lambda: run_chat(ChatOptions(
+        model=chosen, timeout_s=seconds, privacy=privacy, scenario=scenario, memory=memory,
+        session=session, session_dir=session_dir, slots=users)))
 
 
 # -- privacy-bench ----------------------------------------------------------------------------

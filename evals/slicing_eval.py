@@ -17,6 +17,8 @@ import numpy as np
 from baselines.registry import METHODS, MODEL_METHODS
 from env.arrivals import ArrivalMode
 from env.limits import MAX_REQUEST_CHARS
+from env.policy import Decision
+from env.population import User
 from env.rates import RateModelName
 from env.scenarios import (
     PAPER_SCENARIOS,
@@ -519,7 +521,7 @@ def _action_from_log(env: SlicingEnv, logged: ActionLog) -> dict[str, Any]:
             "bandwidth": np.array([logged["bandwidth"]]), "reallocate": realloc}
 
 
-def _decision_row(unit: Unit, step: int, user: Any, decision: Any, info: dict[str, Any],
+def _decision_row(unit: Unit, step: int, user: User, decision: Decision, info: dict[str, Any],
                   ms: float) -> DecisionRow:
     """One logged decision, from what the env reported for this step (in dynamic mode the user
     may have left by the time the step returns, so its slot is not read afterwards)."""

@@ -9,14 +9,14 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from evals.numbers import ci95, num
 from evals.records import CellError, DecisionRow, SeededSummaryRow, SummaryRow, summary_from_csv
-from evals.results import DECISIONS, MANIFEST, SUMMARY, ResultsError, read_csv, read_jsonl
+from evals.results import DECISIONS, MANIFEST, SUMMARY, ResultsError, read_csv, read_decisions
 
 FIGURES = "figures"
 PUBLISHED_PATH = Path(__file__).parent / "data" / "published.json"
@@ -257,8 +257,7 @@ def plot_all(results_dir: Path, out_root: Path | None = None) -> list[Path]:
     """Draw every figure of a results folder into OUT/figures/ (PNG and SVG); the PNGs."""
     results_dir = Path(results_dir)
     summary = load_summary(results_dir)
-    # Lines are read as far as they go (.get): a run of an older version may lack fields.
-    decisions = cast(list[DecisionRow], read_jsonl(results_dir / DECISIONS))
+    decisions = read_decisions(results_dir / DECISIONS)
     # Another rate model or dynamic arrivals: the paper's curves are not like for like.
     published = load_published() if _like_the_paper(results_dir) else {}
     out_dir = Path(out_root or results_dir) / FIGURES

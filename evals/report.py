@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from evals.numbers import mean as _mean
 from evals.plots import (
@@ -21,7 +21,7 @@ from evals.plots import (
     series_ci,
 )
 from evals.records import DecisionRow, SummaryRow
-from evals.results import DECISIONS, MANIFEST, ResultsError, read_jsonl, write_atomic
+from evals.results import DECISIONS, MANIFEST, ResultsError, read_decisions, write_atomic
 from evals.table import ORACLE_METHODS, final_rows, format_cell, is_dynamic, table_columns
 
 REPORT = "report.md"
@@ -36,7 +36,7 @@ def write_report(results_dir: Path, out_dir: Path | None = None) -> list[Path]:
     try:
         figures = plot_all(results_dir, out_dir)
         text = render_report(summary, _manifest(results_dir),
-                             cast(list[DecisionRow], read_jsonl(results_dir / DECISIONS)),
+                             read_decisions(results_dir / DECISIONS),
                              [f.relative_to(out_dir) for f in figures])
         path = out_dir / REPORT
         write_atomic(path, text)

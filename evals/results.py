@@ -212,6 +212,13 @@ def _is_decision(row: Any) -> bool:
             and {"intent", "admit", "bandwidth", "reallocate"} <= set(action))
 
 
+def read_decisions(path: Path) -> list[DecisionRow]:
+    """The decisions of a decisions.jsonl, for reading (report, plots): lines that are not
+    decisions (a torn last line, no unit, step or action) are left out. Fields other than
+    those may be missing in a run of an older version: read them with .get."""
+    return [cast("DecisionRow", r) for r in read_jsonl(path) if _is_decision(r)]
+
+
 def load_decisions(path: Path, keep: set[str]) -> dict[str, list[DecisionRow]]:
     """Logged decisions per unit, in step order, repaired on disk; one line if unrepairable.
 

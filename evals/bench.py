@@ -179,7 +179,7 @@ def main(quick: bool = False) -> None:
 
 def bench_eval(out: Path, warmup: int = 10) -> dict:
     """Whole default eval offline: decisions/s overall, and the agent's per-decision latency."""
-    from evals.results import read_jsonl
+    from evals.results import read_decisions
     from evals.slicing_eval import EvalConfig, Evaluation
 
     start = time.perf_counter()
@@ -189,7 +189,7 @@ def bench_eval(out: Path, warmup: int = 10) -> dict:
     ev.run()
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu
-    agent_ms = sorted(r["latency_ms"] for r in read_jsonl(out / "decisions.jsonl")
+    agent_ms = sorted(r["latency_ms"] for r in read_decisions(out / "decisions.jsonl")
                       if r["method"] == "agent")
     return {
         "eval_decisions": total,

@@ -10,13 +10,15 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
 from baselines.registry import METHODS, MODEL_METHODS
 from env.arrivals import ArrivalMode
 from env.limits import MAX_REQUEST_CHARS
+from env.policy import Decision
+from env.population import User
 from env.rates import RateModelName
 from env.scenarios import (
     PAPER_SCENARIOS,
@@ -29,6 +31,14 @@ from env.scenarios import (
     resolve_scenario,
 )
 from env.slicing_env import SlicingEnv
+from evals.records import (
+    ActionLog,
+    DecisionRow,
+    DynamicScores,
+    SeededSummaryRow,
+    SummaryRow,
+    UnitLine,
+)
 from evals.results import (
     DECISIONS,
     SUMMARY,
@@ -41,7 +51,7 @@ from evals.results import (
     prepare_dir,
     write_csv,
 )
-from wireless_agent.config import default_model, default_timeout, parse_mode, parse_rate_model
+from wireless_agent.config import RunSettings, parse_mode, parse_rate_model
 from wireless_agent.models.listing import scripted_label, scripted_tiers
 
 ALL_METHODS = tuple(METHODS)  # agent, prompt, rule, optimal, greedy: baselines/registry.py
@@ -54,24 +64,22 @@ class EvalError(ValueError):
 
 
 @dataclass
-class EvalConfig:
-    """The grid and how to run it."""
+class EvalConfig(RunSettings):
+    """The grid and how to run it: the shared settings (model, timeout_s, privacy) and these."""
 
     scenarios: list[str] = field(default_factory=lambda: list(PAPER_SCENARIOS))
     methods: list[str] | None = None  # None: every method the backend can run
     users: list[int] | None = None  # None: DEFAULT_USERS, clipped to short scenario files
     seeds: list[int] = field(default_factory=lambda: [0])
-    model: str = field(default_factory=default_model)
     rate_model: RateModelName = "paper"
     mode: ArrivalMode = "paper"
     labels: LabelSource = "settled"  # the paper's files: disputed labels settled, or as written
     warmup: int = 10
-    privacy: bool = True
     concurrency: int | None = None
-    timeout_s: float = field(default_factory=default_timeout)
 
     def validate(self) -> None:
         """Refuse, in one line, arguments no run can use (before anything is written)."""
+        super().validate()
         if not self.scenarios:
             raise EvalError("--scenario is empty; give e.g. center,north,south")
         if self.methods is not None and not self.methods:
@@ -89,8 +97,6 @@ class EvalConfig:
         if self.warmup < 0:
             raise EvalError(f"--warmup {self.warmup} is negative; give 0 (no past episodes) "
                             "or more")
-        if not self.timeout_s > 0:
-            raise EvalError(f"--timeout {self.timeout_s:g} must be more than 0 seconds")
         if self.concurrency is not None and self.concurrency < 1:
             raise EvalError(f"--concurrency {self.concurrency} must be at least 1")
 
@@ -272,9 +278,7 @@ class UnitRunner:
             from wireless_agent.config import AgentConfig
 
             self._warm_up(unit)
-            config = AgentConfig(model=self.cfg.model, privacy=self.cfg.privacy,
-                                 timeout_s=self.cfg.timeout_s)
-            return SlicingAgent(config, memory=self.memory(), learn=False)
+            return SlicingAgent(self.cfg.into(AgentConfig), memory=self.memory(), learn=False)
         if unit.method == "prompt":
             from baselines.prompt import PromptBaseline
 
@@ -283,8 +287,8 @@ class UnitRunner:
 
         return make_policy(unit.method)
 
-    def run(self, unit: Unit, logged: list[dict[str, Any]],
-            emit: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
+    def run(self, unit: Unit, logged: list[DecisionRow],
+            emit: Callable[[DecisionRow], None]) -> list[SummaryRow]:
         """Run one unit, replaying `logged` decisions by step; emits new ones; summary rows."""
         scn = _scenario(_spec_of(unit.scenario, self.cfg), unit.seed, unit.length,
                         self.cfg.labels)
@@ -297,8 +301,8 @@ class UnitRunner:
         else:
             policy.reset(env)
         replay = {r["step"]: r for r in logged}
-        rows: list[dict[str, Any]] = []
-        history: list[dict[str, Any]] = []
+        rows: list[SummaryRow] = []
+        history: list[DecisionRow] = []
         info: dict[str, Any] = {}
         for step in range(unit.length):
             row = replay.get(step)
@@ -388,7 +392,7 @@ class Evaluation:
         """Decisions still to make (for a progress bar)."""
         return sum(max(0, u.length - len(self.logged.get(u.key, []))) for u in self.todo)
 
-    def run(self, on_decision: Callable[[], None] | None = None) -> list[dict[str, Any]]:
+    def run(self, on_decision: Callable[[], None] | None = None) -> list[SummaryRow]:
         """Run what is left; returns the summary rows (also written to summary.csv)."""
         try:
             todo = self.todo
@@ -402,7 +406,7 @@ class Evaluation:
                 workers = self.cfg.concurrency or (8 if self.cfg.model != "offline" else 1)
 
                 def one(unit: Unit) -> None:
-                    def emit(row: dict[str, Any]) -> None:
+                    def emit(row: DecisionRow) -> None:
                         decisions.write(row)
                         if on_decision:
                             on_decision()
@@ -418,8 +422,9 @@ class Evaluation:
                             f"the agent's memory stopped answering ({type(exc).__name__}); "
                             "what was decided is kept: restart the Chroma server and rerun "
                             f"with --resume --out {self.out}") from None
-                    units.write({"unit": unit.key, "rows": rows})
-                    self.done[unit.key] = {"unit": unit.key, "rows": rows}
+                    line: UnitLine = {"unit": unit.key, "rows": rows}
+                    units.write(line)
+                    self.done[unit.key] = line
 
                 if workers <= 1 or len(todo) <= 1:
                     for unit in todo:
@@ -436,40 +441,44 @@ class Evaluation:
         finally:
             self.close()
 
-    def summary(self) -> list[dict[str, Any]]:
+    def summary(self) -> list[SummaryRow]:
         """Summary rows of every finished unit, in grid order; written to summary.csv."""
         rows = [r for u in self.units if u.key in self.done for r in self.done[u.key]["rows"]]
         if self.scripted:
-            rows = [{**r, "model": self.model_label} if r.get("model") else r for r in rows]
+            rows = [r.copy() for r in rows]
+            for r in rows:
+                if r.get("model"):
+                    r["model"] = self.model_label
         write_csv(self.out / SUMMARY, with_seed_stats(rows), SUMMARY_COLUMNS)
         return rows
 
 
-def with_seed_stats(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_seed_stats(rows: list[SummaryRow]) -> list[SeededSummaryRow]:
     """Rows with the mean and 95 % CI over the seeds of their (scenario, method, N)."""
     from evals.numbers import ci95, mean
 
-    groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, str, int], list[SummaryRow]] = {}
     for r in rows:
         groups.setdefault((r["scenario"], r["method"], int(r["users"])), []).append(r)
     out = []
     for r in rows:
         group = groups[(r["scenario"], r["method"], int(r["users"]))]
-        stats: dict[str, Any] = {"seeds": len(group)}
+        stats: dict[str, int | float | str] = {"seeds": len(group)}
         for col, name in (("throughput_mbps", "throughput"), ("admitted", "admitted"),
                           ("ratio_to_bound", "ratio_to_bound"),
                           ("ratio_to_label_bound", "ratio_to_label_bound")):
             if col not in r:
                 continue
             unit = "_mbps" if col == "throughput_mbps" else ""
-            avg, ci = mean(g.get(col) for g in group), ci95(g.get(col) for g in group)
+            cells = [cast(dict[str, object], g).get(col) for g in group]
+            avg, ci = mean(cells), ci95(cells)
             stats[f"{name}_mean{unit}"] = "" if avg is None else round(avg, 4)
             stats[f"{name}_ci95{unit}"] = "" if ci is None else round(ci, 4)
-        out.append({**r, **stats})
+        out.append(cast(SeededSummaryRow, {**r, **stats}))
     return out
 
 
-def dynamic_scores(env: SlicingEnv, info: dict[str, Any]) -> dict[str, Any]:
+def dynamic_scores(env: SlicingEnv, info: dict[str, Any]) -> DynamicScores:
     """Dynamic mode's scores of an episode: time-averaged Mbps against per-interval bounds.
 
     `bound_mbps` lets any slice take any user present (a bound whatever a method classifies);
@@ -508,16 +517,17 @@ def _spec_of(scenario_name: str, cfg: EvalConfig) -> str:
     return scenario_name
 
 
-def _action_log(action: dict[str, Any]) -> dict[str, Any]:
+def _action_log(action: dict[str, Any]) -> ActionLog:
     realloc = np.asarray(action.get("reallocate", []), dtype=np.float64)
     return {
         "intent": int(action["intent"]), "admit": int(action["admit"]),
         "bandwidth": float(np.asarray(action.get("bandwidth", [0.0])).reshape(-1)[0]),
-        "reallocate": {int(i): float(realloc[i]) for i in np.flatnonzero(realloc >= 0)},
+        # Text keys, as JSON writes them: a replayed row and a fresh one look the same.
+        "reallocate": {str(int(i)): float(realloc[i]) for i in np.flatnonzero(realloc >= 0)},
     }
 
 
-def _action_from_log(env: SlicingEnv, logged: dict[str, Any]) -> dict[str, Any]:
+def _action_from_log(env: SlicingEnv, logged: ActionLog) -> dict[str, Any]:
     realloc = np.full(env.length, -1.0)
     for slot, mhz in logged["reallocate"].items():
         realloc[int(slot)] = mhz
@@ -525,8 +535,8 @@ def _action_from_log(env: SlicingEnv, logged: dict[str, Any]) -> dict[str, Any]:
             "bandwidth": np.array([logged["bandwidth"]]), "reallocate": realloc}
 
 
-def _decision_row(unit: Unit, step: int, user: Any, decision: Any, info: dict[str, Any],
-                  ms: float) -> dict[str, Any]:
+def _decision_row(unit: Unit, step: int, user: User, decision: Decision, info: dict[str, Any],
+                  ms: float) -> DecisionRow:
     """One logged decision, from what the env reported for this step (in dynamic mode the user
     may have left by the time the step returns, so its slot is not read afterwards)."""
     rec = decision.record
@@ -550,7 +560,7 @@ def _decision_row(unit: Unit, step: int, user: Any, decision: Any, info: dict[st
     }
 
 
-def _tier_shares(history: list[dict[str, Any]]) -> str:
+def _tier_shares(history: list[DecisionRow]) -> str:
     """Share of decisions per deciding tier, e.g. 'offline:0.87;ollama:qwen2.5:3b:0.13'."""
     tiers = [h.get("tier") for h in history if h.get("tier")]
     if not tiers:
@@ -559,8 +569,8 @@ def _tier_shares(history: list[dict[str, Any]]) -> str:
     return ";".join(f"{t}:{n / len(tiers):.3f}" for t, n in counts.items())
 
 
-def _snapshot(unit: Unit, n: int, info: dict[str, Any], history: list[dict[str, Any]],
-              model: str) -> dict[str, Any]:
+def _snapshot(unit: Unit, n: int, info: dict[str, Any], history: list[DecisionRow],
+              model: str) -> SummaryRow:
     lat = [h["latency_ms"] for h in history]
     acc = info["intent_accuracy"]
     return {

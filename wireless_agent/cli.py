@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -15,6 +16,9 @@ from rich.table import Table
 os.environ.setdefault("LANGSMITH_TRACING", "false")
 
 from wireless_agent.terminal import console, err_console, fail, guarded, user_errors
+
+if TYPE_CHECKING:
+    from evals.records import SummaryRow
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="An LLM agent for wireless network slicing, its baselines and benchmarks.")
@@ -79,7 +83,7 @@ def scenarios(
 # -- eval -------------------------------------------------------------------------------------
 
 
-def render_table(summary: list[dict[str, Any]], title: str) -> Table:
+def render_table(summary: Sequence[SummaryRow], title: str) -> Table:
     """The comparison table of an evaluation."""
     from evals.table import final_rows, format_cell, table_columns
 
@@ -412,8 +416,9 @@ def chat(
 
     chosen = model if model is not None else config.default_model()
     seconds = timeout if timeout is not None else guarded(config.default_timeout)
-    guarded(lambda: run_chat(ChatOptions(scenario, chosen, memory, session, session_dir, users,
-                                         privacy, seconds)))
+    guarded(lambda: run_chat(ChatOptions(
+        model=chosen, timeout_s=seconds, privacy=privacy, scenario=scenario, memory=memory,
+        session=session, session_dir=session_dir, slots=users)))
 
 
 # -- privacy-bench ----------------------------------------------------------------------------

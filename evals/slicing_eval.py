@@ -6,7 +6,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -311,6 +311,10 @@ class UnitRunner:
         return rows
 
 
+class _Stopped(Exception):
+    """Raised in a unit's thread when the run is stopping; never reaches the user."""
+
+
 class GridPool(Protocol):
     """Runs units elsewhere (a Dask cluster, `evals.cluster.Cluster`); decisions per worker."""
 
@@ -386,12 +390,15 @@ class Evaluation:
                     todo = []  # every unit ran there
                 self.runner.prepare(todo)
                 workers = self.cfg.concurrency or (8 if self.cfg.model != "offline" else 1)
+                stop = threading.Event()  # set on Ctrl-C or a failed unit: the others stop too
 
                 def one(unit: Unit) -> None:
                     def emit(row: dict[str, Any]) -> None:
                         decisions.write(row)
                         if on_decision:
                             on_decision()
+                        if stop.is_set():  # after the write: what was decided is kept
+                            raise _Stopped
 
                     try:
                         rows = self.runner.run(unit, self.logged.get(unit.key, []), emit)
@@ -411,9 +418,17 @@ class Evaluation:
                     for unit in todo:
                         one(unit)
                 else:
-                    with ThreadPoolExecutor(max_workers=workers) as pool:
-                        for f in [pool.submit(one, u) for u in todo]:
-                            f.result()
+                    pool = ThreadPoolExecutor(max_workers=workers)
+                    try:
+                        futures = [pool.submit(one, u) for u in todo]
+                        wait(futures, return_when=FIRST_EXCEPTION)
+                        for f in futures:
+                            if f.done():
+                                f.result()  # the first failure, raised here
+                    finally:
+                        # Without this, Ctrl-C or a failed unit waited for every other unit.
+                        stop.set()
+                        pool.shutdown(wait=True, cancel_futures=True)
             finally:
                 decisions.close()
                 units.close()

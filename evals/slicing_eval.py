@@ -390,10 +390,23 @@ class Evaluation:
                     todo = []  # every unit ran there
                 self.runner.prepare(todo)
                 workers = self.cfg.concurrency or (8 if self.cfg.model != "offline" else 1)
+                # A refused connection means the server is gone, not that the model failed:
+                # tiers skip a tier that is down, a single backend stops the run.
+                def gone_on(error: Any) -> bool:
+                    return (not self.cfg.model.startswith("tiered:") and isinstance(error, str)
+                            and error.startswith("connection failed"))
+
                 stop = threading.Event()  # set on Ctrl-C or a failed unit: the others stop too
 
                 def one(unit: Unit) -> None:
                     def emit(row: dict[str, Any]) -> None:
+                        if gone_on(row.get("error")):  # not kept: --resume decides it again
+                            from wireless_agent.models import BackendError
+
+                            raise BackendError(
+                                f"the model server stopped answering ({row['error']}); what "
+                                "was decided is kept: restart it and rerun with --resume "
+                                f"--out {self.out}")
                         decisions.write(row)
                         if on_decision:
                             on_decision()

@@ -6,7 +6,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -329,6 +329,10 @@ class UnitRunner:
         return rows
 
 
+class _Stopped(Exception):
+    """Raised in a unit's thread when the run is stopping; never reaches the user."""
+
+
 class GridPool(Protocol):
     """Runs units elsewhere (a Dask cluster, `evals.cluster.Cluster`); decisions per worker."""
 
@@ -404,12 +408,28 @@ class Evaluation:
                     todo = []  # every unit ran there
                 self.runner.prepare(todo)
                 workers = self.cfg.concurrency or (8 if self.cfg.model != "offline" else 1)
+                # A refused connection means the server is gone, not that the model failed:
+                # tiers skip a tier that is down, a single backend stops the run.
+                def gone_on(error: Any) -> bool:
+                    return (not self.cfg.model.startswith("tiered:") and isinstance(error, str)
+                            and error.startswith("connection failed"))
+
+                stop = threading.Event()  # set on Ctrl-C or a failed unit: the others stop too
 
                 def one(unit: Unit) -> None:
                     def emit(row: DecisionRow) -> None:
+                        if gone_on(row.get("error")):  # not kept: --resume decides it again
+                            from wireless_agent.models import BackendError
+
+                            raise BackendError(
+                                f"the model server stopped answering ({row['error']}); what "
+                                "was decided is kept: restart it and rerun with --resume "
+                                f"--out {self.out}")
                         decisions.write(row)
                         if on_decision:
                             on_decision()
+                        if stop.is_set():  # after the write: what was decided is kept
+                            raise _Stopped
 
                     try:
                         rows = self.runner.run(unit, self.logged.get(unit.key, []), emit)
@@ -430,9 +450,17 @@ class Evaluation:
                     for unit in todo:
                         one(unit)
                 else:
-                    with ThreadPoolExecutor(max_workers=workers) as pool:
-                        for f in [pool.submit(one, u) for u in todo]:
-                            f.result()
+                    pool = ThreadPoolExecutor(max_workers=workers)
+                    try:
+                        futures = [pool.submit(one, u) for u in todo]
+                        wait(futures, return_when=FIRST_EXCEPTION)
+                        for f in futures:
+                            if f.done():
+                                f.result()  # the first failure, raised here
+                    finally:
+                        # Without this, Ctrl-C or a failed unit waited for every other unit.
+                        stop.set()
+                        pool.shutdown(wait=True, cancel_futures=True)
             finally:
                 decisions.close()
                 units.close()

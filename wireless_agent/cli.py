@@ -308,6 +308,9 @@ def plot(
                                              "instead (e.g. for a read-only folder).")] = None,
 ) -> None:
     """Redraw report.md and the figures of a results folder from its files alone."""
+    if not (results / "summary.csv").is_file() and (results / "manifest.json").is_file():
+        fail(f"{results} holds a run that has not finished (no summary.csv yet); finish it "
+             f"with `wireless-agent eval --out {results} --resume`, then plot")
     if not (results / "summary.csv").is_file():
         fail(f"{results} has no summary.csv; give a folder written by `wireless-agent eval`")
     if out is not None:

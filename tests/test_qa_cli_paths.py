@@ -1,0 +1,38 @@
+"""QA: command-line paths a new user takes, each refused with one line that says what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from evals.slicing_eval import EvalConfig, Evaluation
+from wireless_agent.cli import app
+
+
+def one_line(args: list[str]) -> str:
+    """Run the CLI in-process; assert it failed with exactly one line, and return it."""
+    res = CliRunner().invoke(app, args)
+    lines = [x for x in res.stderr.splitlines() if x.strip()]
+    assert res.exit_code == 2, (res.exit_code, res.stdout, res.stderr, res.exception)
+    assert len(lines) == 1 and lines[0].startswith("error:"), res.stderr
+    assert "Traceback" not in res.stdout + res.stderr
+    return lines[0]
+
+
+def test_plot_on_an_interrupted_run_says_to_resume_it(tmp_path: Path) -> None:
+    """Before: 'give a folder written by `wireless-agent eval`' about a folder eval wrote."""
+    out = tmp_path / "run"
+    cfg = EvalConfig(scenarios=["north"], methods=["greedy"], users=[3], warmup=0)
+    evaluation = Evaluation(cfg, out)
+    evaluation.close()  # interrupted before any unit finished: manifest, no summary
+    line = one_line(["plot", str(out)])
+    assert "not finished" in line and f"--out {out} --resume" in line
+
+
+@pytest.mark.parametrize("folder", ["missing", "empty"])
+def test_plot_on_a_folder_eval_never_wrote_still_says_so(tmp_path: Path, folder: str) -> None:
+    if folder == "empty":
+        (tmp_path / folder).mkdir()
+    assert "has no summary.csv" in one_line(["plot", str(tmp_path / folder)])

@@ -36,3 +36,16 @@ def test_plot_on_a_folder_eval_never_wrote_still_says_so(tmp_path: Path, folder:
     if folder == "empty":
         (tmp_path / folder).mkdir()
     assert "has no summary.csv" in one_line(["plot", str(tmp_path / folder)])
+
+
+@pytest.mark.parametrize("where", ["read-only", "under-a-file"])
+def test_intent_eval_out_that_cannot_be_written_is_one_line_before_scoring(
+        tmp_path: Path, readonly_dir: Path, where: str) -> None:
+    """Before: an OSError / FileExistsError traceback after scoring every request."""
+    if where == "read-only":
+        target, expect = readonly_dir / "intent.md", "not writable"
+    else:
+        (tmp_path / "f").write_text("x")
+        target, expect = tmp_path / "f" / "intent.md", "which is a file"
+    line = one_line(["intent-eval", "--no-latency", "--out", str(target)])
+    assert expect in line and str(target) in line

@@ -353,10 +353,11 @@ def intent_eval(
     latency: Annotated[bool, typer.Option(help="Time p50/p95 per decision.")] = True,
 ) -> None:
     """Offline intent classifier on the held-out requests: category x language, ECE, errors."""
-    from evals.intent_eval import run
+    from evals.intent_eval import out_problem, run
 
-    if out is not None and out.is_dir():
-        fail(f"--out {out} is a folder; give a file name such as intent.md")
+    problem = out_problem(out) if out is not None else None
+    if problem:
+        fail(problem)
     typer.echo(run(out, json_, errors, latency), nl=False)
 
 

@@ -49,3 +49,13 @@ def test_intent_eval_out_that_cannot_be_written_is_one_line_before_scoring(
         target, expect = tmp_path / "f" / "intent.md", "which is a file"
     line = one_line(["intent-eval", "--no-latency", "--out", str(target)])
     assert expect in line and str(target) in line
+
+
+@pytest.mark.parametrize("command", ["eval", "scenarios"])
+def test_a_negative_campus_seed_is_one_line(tmp_path: Path, command: str) -> None:
+    """Before: numpy's 'expected non-negative integer' traceback."""
+    args = [command, "--scenario", "campus:-1"]
+    if command == "eval":
+        args += ["--out", str(tmp_path / "run"), "--no-plots"]
+    assert "campus seed '-1'" in one_line(args)
+    assert not (tmp_path / "run").exists()

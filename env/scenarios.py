@@ -165,9 +165,12 @@ def resolve_scenario(spec: str) -> ScenarioSpec:
         raw = text.split(":", 1)[1].strip()
         try:
             seed = int(raw)
+            if seed < 0:  # numpy refuses a negative seed with a traceback
+                raise ValueError(raw)
         except ValueError:
             raise ScenarioError(f"scenario {text!r}: campus seed {raw!r} is not a whole "
-                                "number; write campus or campus:SEED, e.g. campus:3") from None
+                                "number from 0; write campus or campus:SEED, e.g. "
+                                "campus:3") from None
         return ScenarioSpec("campus", text, seed=seed)
     if text.endswith(".csv") or Path(text).exists():
         return ScenarioSpec("file", text, Path(text))

@@ -320,6 +320,9 @@ def plot(
                                              "instead (e.g. for a read-only folder).")] = None,
 ) -> None:
     """Redraw report.md and the figures of a results folder from its files alone."""
+    if not (results / "summary.csv").is_file() and (results / "manifest.json").is_file():
+        fail(f"{results} holds a run that has not finished (no summary.csv yet); finish it "
+             f"with `wireless-agent eval --out {results} --resume`, then plot")
     if not (results / "summary.csv").is_file():
         fail(f"{results} has no summary.csv; give a folder written by `wireless-agent eval`")
     if out is not None:
@@ -362,10 +365,11 @@ def intent_eval(
     latency: Annotated[bool, typer.Option(help="Time p50/p95 per decision.")] = True,
 ) -> None:
     """Offline intent classifier on the held-out requests: category x language, ECE, errors."""
-    from evals.intent_eval import run
+    from evals.intent_eval import out_problem, run
 
-    if out is not None and out.is_dir():
-        fail(f"--out {out} is a folder; give a file name such as intent.md")
+    problem = out_problem(out) if out is not None else None
+    if problem:
+        fail(problem)
     typer.echo(run(out, json_, errors, latency), nl=False)
 
 

@@ -56,6 +56,7 @@ class EvalConfig:
     privacy: bool = True
     concurrency: int | None = None
     timeout_s: float = 30.0
+    planner: str = "tools"  # the agent's planner: tools (deterministic) or model
 
     def validate(self) -> None:
         """Refuse, in one line, arguments no run can use (before anything is written)."""
@@ -78,6 +79,11 @@ class EvalConfig:
             raise EvalError(f"--timeout {self.timeout_s:g} must be more than 0 seconds")
         if self.concurrency is not None and self.concurrency < 1:
             raise EvalError(f"--concurrency {self.concurrency} must be at least 1")
+        if self.planner not in ("tools", "model"):
+            raise EvalError(f"--planner {self.planner!r} is unknown; use tools or model")
+        if self.planner == "model" and self.model == "offline":
+            raise EvalError("--planner model needs a model backend: add --model "
+                            "ollama:MODEL or openai:MODEL, or use --planner tools")
 
     def identity(self) -> dict[str, Any]:
         """What identifies the results (resume must see the same)."""
@@ -255,7 +261,7 @@ class UnitRunner:
 
             self._warm_up(unit)
             config = AgentConfig(model=self.cfg.model, privacy=self.cfg.privacy,
-                                 timeout_s=self.cfg.timeout_s)
+                                 timeout_s=self.cfg.timeout_s, planner=self.cfg.planner)
             return SlicingAgent(config, memory=self.memory(), learn=False)
         if unit.method == "prompt":
             from baselines.prompt import PromptBaseline
@@ -298,7 +304,8 @@ class UnitRunner:
                 emit(row)
             history.append(row)
             if step + 1 in unit.snapshots:
-                rows.append(_snapshot(unit, step + 1, info, history, self.cfg.model))
+                rows.append(_snapshot(unit, step + 1, info, history, self.cfg.model,
+                                      self.cfg.planner))
         if hasattr(policy, "end_episode"):
             policy.end_episode()
         return rows
@@ -483,6 +490,11 @@ def _decision_row(unit: Unit, step: int, user: Any, decision: Any, info: dict[st
         "completion_tokens": rec.get("completion_tokens", 0),
         "latency_ms": round(rec.get("latency_ms", ms), 3), "fallback": bool(rec.get("fallback")),
         "error": rec.get("error"), "tier": rec.get("tier"),
+        "planner": (rec.get("planner") or {}).get("source"),
+        "planner_calls": (rec.get("planner") or {}).get("calls", 0),
+        "planner_replies": (rec.get("planner") or {}).get("replies", 0),
+        "planner_proposals": (rec.get("planner") or {}).get("proposals", 0),
+        "planner_rejected": (rec.get("planner") or {}).get("rejected", 0),
         "explanation": rec.get("explanation"),
         "action": _action_log(decision.action),
     }
@@ -498,7 +510,7 @@ def _tier_shares(history: list[dict[str, Any]]) -> str:
 
 
 def _snapshot(unit: Unit, n: int, info: dict[str, Any], history: list[dict[str, Any]],
-              model: str) -> dict[str, Any]:
+              model: str, planner: str = "tools") -> dict[str, Any]:
     lat = [h["latency_ms"] for h in history]
     acc = info["intent_accuracy"]
     return {
@@ -518,6 +530,9 @@ def _snapshot(unit: Unit, n: int, info: dict[str, Any], history: list[dict[str, 
         "decision_ms_p50": round(statistics.median(lat), 4) if lat else 0.0,
         "tier_shares": _tier_shares(history),
         "model": model if unit.method in ("agent", "prompt") else "",
+        "planner": planner if unit.method == "agent" else "",
+        # Decisions the model planner left to the deterministic one.
+        "planner_fallbacks": sum(h.get("planner") == "fallback" for h in history),
     }
 
 

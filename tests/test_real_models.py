@@ -69,6 +69,24 @@ def test_tiered_offline_then_real_model(real_model: Any, tmp_path: Path) -> None
     assert all(r["tier"] == "offline" for r in rows if r["model_calls"] == 0)
 
 
+@pytest.mark.parametrize("real_model", ["smollm2", "gemma3"], indirect=True)
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_plan_mode_every_proposal_parses_and_is_checked(real_model: Any, protocol: str,
+                                                        tmp_path: Path) -> None:
+    rows, summary = _run(tmp_path, real_model.spec(protocol), users=2, planner="model")
+    for row in rows:
+        assert row["error"] is None or "HTTP" not in row["error"], row["error"]
+        assert row["fallback"] is False  # perception parsed
+        assert row["planner"] in ("model", "fallback")
+        # Every reply meant as a plan parsed; rejections are bounded (1 + 2 re-plans).
+        assert row["planner_replies"] >= 1
+        assert row["planner_proposals"] == row["planner_replies"], row
+        assert row["planner_rejected"] <= 3
+    assert summary[0]["planner"] == "model"
+    assert summary[0]["planner_fallbacks"] == sum(r["planner"] == "fallback" for r in rows)
+    assert summary[0]["min_rate_violations"] == 0  # whoever planned, the checks held
+
+
 # -- chat -------------------------------------------------------------------------------------
 
 

@@ -85,6 +85,8 @@ class SlicingAgent:
             "slice": intent["slice"] if plan["admit"] else None,
             "bandwidth": round(plan["bandwidth"], 4) if plan["admit"] else 0.0,
             "reallocations": len(plan["reallocate"]), "replans": plan["replans"],
+            # --planner model: who planned (model or fallback), its calls and rejections
+            "planner": plan.get("planner") or {"mode": "tools", "source": "tools"},
             "model_calls": spend["calls"], "prompt_tokens": spend["prompt_tokens"],
             "completion_tokens": spend["completion_tokens"], "latency_ms": round(ms, 3),
             "fallback": intent["source"] == "fallback",

@@ -131,7 +131,7 @@ def render_table(summary: list[dict[str, Any]], title: str) -> Table:
 # Eval options that say what a run is: --resume reads them from the manifest.
 _IDENTITY = {"scenario": "scenarios", "methods": "methods", "users": "users", "seeds": "seeds",
              "model": "model", "rate_model": "rate_model", "mode": "mode", "warmup": "warmup",
-             "privacy": "privacy"}
+             "privacy": "privacy", "planner": "planner"}
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -194,6 +194,9 @@ def eval_(
     privacy: Annotated[bool, typer.Option(help="Privacy filter in the agent graph.")] = True,
     timeout: Annotated[float, typer.Option(help="Seconds per model call, all included.")]
     = 30.0,
+    planner: Annotated[str, typer.Option(help="The agent's planner: tools (deterministic) or "
+                                         "model (the model proposes, the tools check, the "
+                                         "deterministic planner falls back).")] = "tools",
     plots: Annotated[bool, typer.Option(help="Write report.md and figures.")] = True,
     sweep_threshold: Annotated[bool, typer.Option(help="With --model tiered:..., trace intent "
                                                   "accuracy against the share escalated over "
@@ -216,7 +219,7 @@ def eval_(
         users=split_ints(users, "users") if users is not None else None,
         seeds=split_ints(seeds, "seeds", example="0,1,2 or 0-4"), model=model,
         rate_model=rate_model, mode=mode, warmup=warmup, privacy=privacy,
-        concurrency=concurrency, timeout_s=timeout,
+        concurrency=concurrency, timeout_s=timeout, planner=planner.strip(),
     )
     if resume and out is None:
         fail("--resume needs --out, the folder of the run to continue")

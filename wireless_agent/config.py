@@ -23,5 +23,8 @@ class AgentConfig:
     k_knowledge: int = 2
     k_episodes: int = 3
     max_replans: int = 2
+    # "tools": the deterministic planner; "model": the model proposes, the tools check
+    planner: str = field(
+        default_factory=lambda: _env("WIRELESS_AGENT_PLANNER", "tools") or "tools")
     timeout_s: float = field(
         default_factory=lambda: float(_env("WIRELESS_AGENT_TIMEOUT", "30") or 30))

@@ -372,11 +372,19 @@ def bench(
 # -- models -----------------------------------------------------------------------------------
 
 
-@app.command()
+models_app = typer.Typer(add_completion=False, invoke_without_command=True,
+                         help="List model backends (no subcommand), or compare models.")
+app.add_typer(models_app, name="models")
+
+
+@models_app.callback()
 def models(
+    ctx: typer.Context,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for a server.")] = 3.0,
 ) -> None:
     """List model backends and, when an Ollama server answers, its local models."""
+    if ctx.invoked_subcommand is not None:
+        return
     from wireless_agent.models import list_backends
 
     table = Table(title="Model backends")
@@ -385,6 +393,57 @@ def models(
     for row in list_backends(timeout_s=timeout):
         table.add_row(row["backend"], row.get("model", ""), row["status"], row.get("detail", ""))
     console.print(table)
+
+
+@models_app.command("compare")
+def models_compare(
+    model: Annotated[list[str], typer.Option("--model", "-m", help="A model spec; repeat for "
+                                             "each model (tiered:A,B specs hold commas).")],
+    planner: Annotated[str, typer.Option(help="Planners, comma-separated: tools, model.")]
+    = "tools",
+    scenario: Annotated[str, typer.Option("--scenario", "-s", help="One scenario.")]
+    = "center",
+    users: Annotated[int, typer.Option("--users", "-n", help="Users in the episode.")] = 10,
+    seeds: Annotated[str, typer.Option(help="Seeds, e.g. 0 or 0-2.")] = "0",
+    local: Annotated[str | None, typer.Option(help="Serve these small models here with "
+                                              "llama-server (smollm2,gemma3) for openai:NAME "
+                                              "and ollama:NAME.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds per model call.")] = 60.0,
+    out: Annotated[Path | None, typer.Option(help="Results folder (default: "
+                                             "results/compare-TIMESTAMP).")] = None,
+) -> None:
+    """Compare models and planners on one grid: one table (CSV, markdown) and one figure."""
+    from evals.compare import SHOWN, CompareConfig, _cell, run_compare
+
+    if users < 1:
+        fail(f"--users {users} must be at least 1")
+    cfg = CompareConfig(models=[m.strip() for m in model if m.strip()],
+                        planners=split(planner, "planner"), scenario=scenario, users=users,
+                        seeds=split_ints(seeds, "seeds", example="0 or 0-2"),
+                        timeout_s=timeout, local=split(local, "local") if local else [])
+    pairs, notes = guarded(cfg.pairs)
+    from wireless_agent.models import parse_spec
+
+    for spec in cfg.models:
+        guarded(lambda spec=spec: parse_spec(spec))  # a bad spec fails before any run
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
+    out = out or Path("results") / time.strftime("compare-%Y%m%d-%H%M%S")
+    t0 = time.perf_counter()
+    rows, _ = guarded(lambda: run_compare(
+        cfg, out, on_run=lambda m, p: console.print(f"running {m} with --planner {p}",
+                                                    highlight=False)))
+    from evals.compare import HEADERS
+
+    table = Table(title=f"Models on {scenario}, N={users} (same eval code for all)")
+    for key in SHOWN:
+        table.add_column(HEADERS[key], justify="left" if key in ("model", "kind", "planner")
+                         else "right")
+    for r in rows:
+        table.add_row(*(_cell(k, r.get(k)) for k in SHOWN))
+    console.print(table)
+    console.print(f"{len(pairs)} runs in {time.perf_counter() - t0:.0f} s; written: "
+                  f"{out}/compare.csv, {out}/compare.md, {out}/compare.png", highlight=False)
 
 
 # -- chat -------------------------------------------------------------------------------------

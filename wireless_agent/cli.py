@@ -310,11 +310,16 @@ def _sweep(cfg: Any, out: Path, timeout_s: float) -> None:
     requests = [(u.request, u.label) for spec in cfg.scenarios for u in users_of(spec)]
     rows = guarded(lambda: sweep_thresholds(requests, cfg.model, list(DEFAULT_THRESHOLDS),
                                             timeout_s=timeout_s))
+    from evals.tier_sweep import tiers_kind
+
     out.mkdir(parents=True, exist_ok=True)
-    flat = [{k: v for k, v in r.items() if not isinstance(v, dict)} for r in rows]
+    kind = tiers_kind(cfg.model)  # scripted fakes are labelled so in every file and table
+    flat = [{"tiers": kind, **{k: v for k, v in r.items() if not isinstance(v, dict)}}
+            for r in rows]
     write_csv(out / "tier_sweep.csv", flat, tuple(flat[0]))
-    plot_sweep(rows, out / "tier_sweep.png")
-    table = Table(title=f"Tier sweep over {len(requests)} requests ({cfg.model})")
+    plot_sweep(rows, out / "tier_sweep.png", kind=kind)
+    table = Table(title=f"Tier sweep over {len(requests)} requests ({cfg.model}; "
+                        f"{kind.upper()} tiers)")
     for col in flat[0]:
         table.add_column(col, justify="right")
     for r in flat:

@@ -243,7 +243,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="share of requests the scripted edge answers with confidence 0.6")
     ap.add_argument("--edge-ms", type=float, default=20.0)
     ap.add_argument("--cloud-ms", type=float, default=80.0)
-    ap.add_argument("--workers", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=None,
+                    help="requests at once (default: 8 scripted, 1 real: one llama-server slot)")
     ap.add_argument("--out", type=Path, default=FIGURE,
                     help="figure file (.png), or a folder to write tier_sweep.png into")
     ap.add_argument("--tiers", default=None,
@@ -269,11 +270,14 @@ def main(argv: list[str] | None = None) -> None:
             thresholds = sorted([*thresholds, chosen])
         # One unmeasured pass pays the one-off costs (classifier training, client imports).
         # (Two requests for real tiers: each of their calls takes seconds.)
-        warm = requests[:16] if tiers_kind(spec) == "scripted" else requests[:2]
-        sweep_thresholds(warm, spec, [1.0], workers=args.workers)
-        largest_only(warm, spec, workers=args.workers)
-        rows = sweep_thresholds(requests, spec, thresholds, workers=args.workers)
-        largest = largest_only(requests, spec, workers=args.workers)
+        scripted = tiers_kind(spec) == "scripted"
+        warm = requests[:16] if scripted else requests[:2]
+        how: dict[str, Any] = {"workers": args.workers or (8 if scripted else 1),
+                               "timeout_s": 10.0 if scripted else 120.0}
+        sweep_thresholds(warm, spec, [1.0], **how)
+        largest_only(warm, spec, **how)
+        rows = sweep_thresholds(requests, spec, thresholds, **how)
+        largest = largest_only(requests, spec, **how)
     names = list(rows[0]["shares"])
     title = ("SCRIPTED tiers (loopback fakes answering from the labels, not real models)"
              if tiers_kind(spec) == "scripted" else f"REAL model tiers {spec} (small models "

@@ -161,3 +161,22 @@ def test_ollama_front_non_streamed_chat_with_format_and_num_predict(real_model: 
     # grammar-enforced by llama.cpp, so validation of values is the backend's job).
     answer = json.loads(reply.message.content)
     assert set(answer) == set(IntentDecision.model_fields)
+
+
+def test_a_refused_request_is_a_format_fault_not_an_outage(real_model: Any) -> None:
+    """What llama-server answers to a request it cannot serve: the backend reads it right."""
+    from wireless_agent.models import wire
+    from wireless_agent.models.backend import rejects_format
+    from wireless_agent.models.tiered import is_outage
+
+    body = {"model": real_model.name, "messages": [{"role": "user", "content": "hi"}],
+            "max_tokens": 4, "stream": True,
+            "response_format": {"type": "json_schema", "json_schema": {
+                "name": "x", "schema": {"type": "object",
+                                        "properties": {"a": {"$ref": "#/missing"}}}}}}
+    with pytest.raises(wire.WireError) as caught:
+        wire.post(f"{real_model.openai_url}/chat/completions", body, {}, 60.0, wire.read_sse)
+    exc = caught.value
+    assert exc.status == 400 and "missing" in exc.message  # the server's error, kept whole
+    assert rejects_format(exc)  # the backend asks in the next form
+    assert not is_outage(exc.message)  # and the tier is not cooled down for it

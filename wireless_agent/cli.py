@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -430,7 +431,7 @@ def models_compare(
     from wireless_agent.models import parse_spec
 
     for spec in cfg.models:
-        guarded(lambda spec=spec: parse_spec(spec))  # a bad spec fails before any run
+        guarded(functools.partial(parse_spec, spec))  # a bad spec fails before any run
     for note in notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     out = out or Path("results") / time.strftime("compare-%Y%m%d-%H%M%S")

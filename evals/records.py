@@ -52,6 +52,12 @@ class DecisionRow(Spend):
     rate_claim_mbps: Mbps | None  # the rate a model claimed (prompt baseline), else None
     error: str | None
     tier: str | None  # the tier that decided (tiered backends), None for non-agent methods
+    # --planner model (agent rows; None/0 otherwise): model or fallback, and its counts
+    planner: NotRequired[str | None]
+    planner_calls: NotRequired[int]
+    planner_replies: NotRequired[int]
+    planner_proposals: NotRequired[int]
+    planner_rejected: NotRequired[int]
     explanation: str | None
     action: ActionLog
 
@@ -78,6 +84,8 @@ class SummaryRow(TypedDict):
     errors: int
     decision_ms_p50: float
     tier_shares: str  # e.g. 'offline:0.870;ollama:qwen2.5:3b:0.130', '' without tiers
+    planner: NotRequired[str]  # tools or model for the agent, '' for other methods
+    planner_fallbacks: NotRequired[int]  # decisions the model planner left to the tools
     model: str  # the backend of agent and prompt rows ('(scripted fake)' marks one), else ''
     # Dynamic mode only (the last snapshot of an episode): evals.slicing_eval.dynamic_scores.
     time_avg_throughput_mbps: NotRequired[Mbps]

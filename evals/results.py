@@ -26,7 +26,7 @@ SUMMARY_COLUMNS = (
     "scenario", "method", "seed", "users", "throughput_mbps", "bandwidth_utilization",
     "embb_utilization", "urllc_utilization", "admitted", "rejected", "min_rate_violations",
     "intent_accuracy", "llm_calls", "prompt_tokens", "completion_tokens", "fallbacks",
-    "errors", "decision_ms_p50", "model", "tier_shares",
+    "errors", "decision_ms_p50", "model", "tier_shares", "planner", "planner_fallbacks",
     # Over the seeds of the same (scenario, method, N): the row's group, repeated on each row.
     "seeds", "throughput_mean_mbps", "throughput_ci95_mbps", "admitted_mean", "admitted_ci95",
     # Dynamic mode only: time-averaged Mbps against the per-interval bound, blocking.

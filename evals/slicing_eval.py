@@ -51,7 +51,14 @@ from evals.results import (
     prepare_dir,
     write_csv,
 )
-from wireless_agent.config import RunSettings, parse_mode, parse_rate_model
+from wireless_agent.config import (
+    PlannerMode,
+    RunSettings,
+    default_planner,
+    parse_mode,
+    parse_planner,
+    parse_rate_model,
+)
 from wireless_agent.models.listing import scripted_label, scripted_tiers
 
 ALL_METHODS = tuple(METHODS)  # agent, prompt, rule, optimal, greedy: baselines/registry.py
@@ -76,6 +83,7 @@ class EvalConfig(RunSettings):
     labels: LabelSource = "settled"  # the paper's files: disputed labels settled, or as written
     warmup: int = 10
     concurrency: int | None = None
+    planner: PlannerMode = field(default_factory=default_planner)  # tools or model
 
     def validate(self) -> None:
         """Refuse, in one line, arguments no run can use (before anything is written)."""
@@ -99,6 +107,10 @@ class EvalConfig(RunSettings):
                             "or more")
         if self.concurrency is not None and self.concurrency < 1:
             raise EvalError(f"--concurrency {self.concurrency} must be at least 1")
+        self.planner = parse_planner(self.planner)  # also a stored run's, on resume
+        if self.planner == "model" and self.model == "offline":
+            raise EvalError("--planner model needs a model backend: add --model "
+                            "ollama:MODEL or openai:MODEL, or use --planner tools")
 
     def identity(self) -> dict[str, Any]:
         """What identifies the results (resume must see the same)."""
@@ -278,7 +290,8 @@ class UnitRunner:
             from wireless_agent.config import AgentConfig
 
             self._warm_up(unit)
-            return SlicingAgent(self.cfg.into(AgentConfig), memory=self.memory(), learn=False)
+            return SlicingAgent(self.cfg.into(AgentConfig, planner=self.cfg.planner),
+                                memory=self.memory(), learn=False)
         if unit.method == "prompt":
             from baselines.prompt import PromptBaseline
 
@@ -321,7 +334,8 @@ class UnitRunner:
                 emit(row)
             history.append(row)
             if step + 1 in unit.snapshots:
-                rows.append(_snapshot(unit, step + 1, info, history, self.cfg.model))
+                rows.append(_snapshot(unit, step + 1, info, history, self.cfg.model,
+                                      self.cfg.planner))
         if hasattr(policy, "end_episode"):
             policy.end_episode()
         if self.cfg.mode == "dynamic" and rows:
@@ -583,6 +597,11 @@ def _decision_row(unit: Unit, step: int, user: User, decision: Decision, info: d
         "completion_tokens": rec.get("completion_tokens", 0),
         "latency_ms": round(rec.get("latency_ms", ms), 3), "fallback": bool(rec.get("fallback")),
         "error": rec.get("error"), "tier": rec.get("tier"),
+        "planner": (rec.get("planner") or {}).get("source"),
+        "planner_calls": (rec.get("planner") or {}).get("calls", 0),
+        "planner_replies": (rec.get("planner") or {}).get("replies", 0),
+        "planner_proposals": (rec.get("planner") or {}).get("proposals", 0),
+        "planner_rejected": (rec.get("planner") or {}).get("rejected", 0),
         "explanation": rec.get("explanation"),
         "action": _action_log(decision.action),
     }
@@ -598,7 +617,7 @@ def _tier_shares(history: list[DecisionRow]) -> str:
 
 
 def _snapshot(unit: Unit, n: int, info: dict[str, Any], history: list[DecisionRow],
-              model: str) -> SummaryRow:
+              model: str, planner: str = "tools") -> SummaryRow:
     lat = [h["latency_ms"] for h in history]
     acc = info["intent_accuracy"]
     return {
@@ -618,6 +637,9 @@ def _snapshot(unit: Unit, n: int, info: dict[str, Any], history: list[DecisionRo
         "decision_ms_p50": round(statistics.median(lat), 4) if lat else 0.0,
         "tier_shares": _tier_shares(history),
         "model": model if unit.method in ("agent", "prompt") else "",
+        "planner": planner if unit.method == "agent" else "",
+        # Decisions the model planner left to the deterministic one.
+        "planner_fallbacks": sum(h.get("planner") == "fallback" for h in history),
     }
 
 

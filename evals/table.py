@@ -12,7 +12,8 @@ from evals.records import SummaryRow
 # Methods that are handed the true labels: their intent accuracy is not a measurement.
 ORACLE_METHODS = frozenset({"rule", "optimal"})
 TABLE_COLUMNS = (
-    ("scenario", "scenario"), ("method", "method"), ("users", "N"), ("seeds", "seeds"),
+    ("scenario", "scenario"), ("method", "method"), ("planner", "planner"), ("users", "N"),
+    ("seeds", "seeds"),
     ("throughput_mbps", "throughput Mbps"), ("bandwidth_utilization", "BU"),
     ("admitted", "admitted"), ("min_rate_violations", "violations"),
     ("intent_accuracy", "intent acc"), ("calls_per_user", "calls/user"),
@@ -74,7 +75,8 @@ def final_rows(summary: Sequence[SummaryRow]) -> list[dict[str, Any]]:
                   if (tp := num(r["throughput_mbps"])) is not None
                   and (ref := best.get((scenario, n, str(r["seed"]))))]
         out.append({
-            "scenario": scenario, "method": method, "users": n, "seeds": len(rows), **avg,
+            "scenario": scenario, "method": method, "planner": rows[0].get("planner") or "",
+            "users": n, "seeds": len(rows), **avg,
             "throughput_ci95": ci95(r["throughput_mbps"] for r in rows),
             "admitted_ci95": ci95(r["admitted"] for r in rows),
             "calls_per_user": (avg["llm_calls"] or 0) / n, "tokens_per_user": tokens / n,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 from env.arrivals import ArrivalMode
 from env.rates import RateModelName
@@ -21,6 +21,7 @@ MODES: tuple[ArrivalMode, ...] = get_args(ArrivalMode)
 ENVIRONMENT: dict[str, str] = {
     "WIRELESS_AGENT_MODEL": "model backend when --model is not given (default: offline)",
     "WIRELESS_AGENT_TIMEOUT": "seconds per model call when --timeout is not given (default: 30)",
+    "WIRELESS_AGENT_PLANNER": "the agent's planner when --planner is not given: tools or model",
     "WIRELESS_AGENT_MEMORY": "folder of the embedded Chroma memory (default: the per-user data "
                              "folder, e.g. ~/.local/share/wireless-agent/memory)",
     "WIRELESS_AGENT_CHROMA_URL": "a Chroma server (HOST:PORT or URL) instead of the folder",
@@ -103,6 +104,24 @@ def parse_mode(value: str, what: str = "--mode") -> ArrivalMode:
     raise ConfigError(f"{what} {value!r} is unknown; use {' or '.join(MODES)}")
 
 
+PlannerMode = Literal["tools", "model"]
+PLANNERS: tuple[PlannerMode, ...] = ("tools", "model")
+
+
+def parse_planner(value: str, what: str = "--planner") -> PlannerMode:
+    """`value` as a planner mode, else ConfigError naming `what`."""
+    for name in PLANNERS:
+        if value.strip() == name:
+            return name
+    raise ConfigError(f"{what} {value!r} is unknown; use tools (deterministic) or model (the "
+                      "model proposes, the tools check)")
+
+
+def default_planner() -> PlannerMode:
+    """The agent's planner: WIRELESS_AGENT_PLANNER, else tools."""
+    return parse_planner(env_text("WIRELESS_AGENT_PLANNER") or "tools", "WIRELESS_AGENT_PLANNER")
+
+
 S = TypeVar("S", bound="RunSettings")
 
 
@@ -147,3 +166,5 @@ class AgentConfig(RunSettings):
     k_knowledge: int = 2
     k_episodes: int = 3
     max_replans: int = 2
+    # tools: the deterministic planner; model: the model proposes, the tools check
+    planner: PlannerMode = field(default_factory=default_planner)

@@ -231,7 +231,8 @@ def run_compare(cfg: CompareConfig, out: Path,
                 on_run(spec, planner)
             ecfg = EvalConfig(scenarios=[cfg.scenario], methods=["agent", "optimal"],
                               users=[cfg.users], seeds=cfg.seeds, model=spec,
-                              planner=parse_planner(planner), warmup=cfg.warmup, concurrency=1, timeout_s=cfg.timeout_s)
+                              planner=parse_planner(planner), warmup=cfg.warmup,
+                              concurrency=1, timeout_s=cfg.timeout_s)
             folder = out / f"{_slug(spec)}__{planner}"
             with environ(**_env_for(spec, served)):
                 Evaluation(ecfg, folder, resume=folder.is_dir()).run(on_decision=on_decision)

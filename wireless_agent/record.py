@@ -6,7 +6,7 @@ from typing import Any, NotRequired
 
 from typing_extensions import TypedDict  # not typing's: pydantic validates these on 3.11
 
-from wireless_agent.state import AgentState
+from wireless_agent.state import AgentState, PlannerLog
 
 
 class Spend(TypedDict):
@@ -30,6 +30,7 @@ class AgentRecord(Spend):
     slice: str | None  # the slice admitted to, None if rejected
     bandwidth: float  # MHz
     replans: int
+    planner: PlannerLog
     tier: str
     node_ms: dict[str, float]
     explanation: str
@@ -55,6 +56,8 @@ def agent_record(out: AgentState, ms: float, model: str) -> AgentRecord:
         "slice": intent["slice"] if plan["admit"] else None,
         "bandwidth": round(plan["bandwidth"], 4) if plan["admit"] else 0.0,
         "reallocations": len(plan["reallocate"]), "replans": plan["replans"],
+        # --planner model: who planned (model or fallback), its calls and rejections
+        "planner": plan.get("planner") or {"mode": "tools", "source": "tools"},
         "model_calls": spend["calls"], "prompt_tokens": spend["prompt_tokens"],
         "completion_tokens": spend["completion_tokens"], "latency_ms": round(ms, 3),
         "fallback": intent["source"] == "fallback",

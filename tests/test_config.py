@@ -77,7 +77,7 @@ def test_the_memory_variable_and_argument_move_it(
 def test_only_the_config_module_reads_the_environment() -> None:
     """Every os.environ / os.getenv read of library code goes through config.env_text."""
     allowed = {"wireless_agent/config.py", "wireless_agent/testing/__init__.py",
-               "wireless_agent/testing/llama_server.py"}
+               "wireless_agent/testing/llama_server.py", "wireless_agent/testing/local_models.py"}
     readers = set()
     for pkg in ("wireless_agent", "env", "baselines", "evals"):
         for path in (ROOT / pkg).rglob("*.py"):

@@ -103,5 +103,5 @@ def test_tool_calls_are_run_and_their_results_sent_back(
 def test_planner_model_needs_a_model() -> None:
     with pytest.raises(EvalError, match="--planner model needs a model backend"):
         EvalConfig(model="offline", planner="model").validate()
-    with pytest.raises(EvalError, match="--planner 'llm' is unknown"):
+    with pytest.raises(ValueError, match="--planner 'llm' is unknown"):  # one line either way
         EvalConfig(model="openai:x", planner="llm").validate()

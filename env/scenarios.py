@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +18,27 @@ PAPER_SCENARIOS = ("center", "north", "south")
 PAPER_USERS = 30
 REQUIRED_COLUMNS = ("RX_ID", "X", "Y", "Z", "CQI", "User_Request", "Request_Label")
 LABELS = {"embb": "eMBB", "urllc": "URLLC"}
+# Where the paper's ground truth comes from: its files as written, or with the requests whose
+# labels disagree across WirelessAgent's files settled by the slice definitions.
+LabelSource = Literal["settled", "file"]
+LABEL_SOURCES: tuple[LabelSource, ...] = ("settled", "file")
+SETTLED_FILE = DATA_DIR / "settled_labels.json"
+
+
+@cache
+def settled_labels() -> dict[str, str]:
+    """Request text -> the slice the definitions give it, for requests the files disagree on."""
+    data = json.loads(SETTLED_FILE.read_text(encoding="utf-8"))
+    return {row["request"]: row["label"] for row in data["settled"]}
+
+
+def parse_labels(value: str) -> LabelSource:
+    """A label source from user input, or one line saying which exist."""
+    for source in LABEL_SOURCES:
+        if value == source:
+            return source
+    raise ScenarioError(f"--labels {value!r} is not known; use settled (the default: requests "
+                        "the paper's files disagree on settled by the slice definitions) or file")
 
 
 def _float(value: str, path: Path, row: int, column: str) -> float:
@@ -27,8 +50,9 @@ def _float(value: str, path: Path, row: int, column: str) -> float:
         ) from None
 
 
-def load_csv(path: str | Path, name: str | None = None) -> Scenario:
-    """Load and validate a scenario CSV in the WirelessAgent format."""
+def load_csv(path: str | Path, name: str | None = None, *, settle: bool = False) -> Scenario:
+    """Load and validate a scenario CSV in the WirelessAgent format (`settle`: relabel the
+    requests in `settled_labels()`, recording their users' ids in `meta["relabelled"]`)."""
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(f"{path}: no such scenario file; give a CSV path or one of "
@@ -56,6 +80,7 @@ def load_csv(path: str | Path, name: str | None = None) -> Scenario:
                             f"{','.join(REQUIRED_COLUMNS)}")
     users: list[User] = []
     cut_rows: list[int] = []
+    relabelled: list[int] = []
     for row_no, row in enumerate(rows, start=2):  # row 1 is the header
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue
@@ -76,12 +101,16 @@ def load_csv(path: str | Path, name: str | None = None) -> Scenario:
         request, cut = cap_request((row.get("User_Request") or "").strip())
         if cut:
             cut_rows.append(row_no)
+        uid = int(_float(row["RX_ID"], path, row_no, "RX_ID"))
+        if settle and settled_labels().get(request, label) != label:
+            label = settled_labels()[request]
+            relabelled.append(uid)
         if not request:
             raise ScenarioError(f"{path}: row {row_no}: User_Request is empty; write the "
                                 "user's request")
         snr = row.get("SNR_dB")
         users.append(User(
-            uid=int(_float(row["RX_ID"], path, row_no, "RX_ID")),
+            uid=uid,
             x=_float(row["X"], path, row_no, "X"),
             y=_float(row["Y"], path, row_no, "Y"),
             z=_float(row["Z"], path, row_no, "Z"),
@@ -93,7 +122,9 @@ def load_csv(path: str | Path, name: str | None = None) -> Scenario:
         ))
     if not users:
         raise ScenarioError(f"{path}: the file has a header but no users; add one row per user")
-    meta = {"cut_requests": cut_rows} if cut_rows else {}
+    meta: dict[str, list[int]] = {"cut_requests": cut_rows} if cut_rows else {}
+    if relabelled:
+        meta["relabelled"] = relabelled
     return Scenario(name or path.stem, users, str(path), meta)
 
 
@@ -134,9 +165,12 @@ def resolve_scenario(spec: str) -> ScenarioSpec:
         raw = text.split(":", 1)[1].strip()
         try:
             seed = int(raw)
+            if seed < 0:  # numpy refuses a negative seed with a traceback
+                raise ValueError(raw)
         except ValueError:
             raise ScenarioError(f"scenario {text!r}: campus seed {raw!r} is not a whole "
-                                "number; write campus or campus:SEED, e.g. campus:3") from None
+                                "number from 0; write campus or campus:SEED, e.g. "
+                                "campus:3") from None
         return ScenarioSpec("campus", text, seed=seed)
     if text.endswith(".csv") or Path(text).exists():
         return ScenarioSpec("file", text, Path(text))
@@ -144,17 +178,22 @@ def resolve_scenario(spec: str) -> ScenarioSpec:
                         f"{', '.join(PAPER_SCENARIOS)}, campus[:SEED] or a CSV path")
 
 
-def load_population(spec: str, seed: int = 0, campus_users: int = 200) -> Scenario:
+def load_population(spec: str, seed: int = 0, campus_users: int = 200,
+                    labels: LabelSource = "settled") -> Scenario:
     """Every user a scenario's place holds (the whole file; a campus with `campus_users`)."""
     where = resolve_scenario(spec)
     if where.kind == "campus":
         return generate_campus(seed=where.campus_seed(seed), n_users=campus_users)
     assert where.path is not None  # paper and file specs carry their CSV
-    return load_csv(where.path, where.text if where.kind == "paper" else None)
+    if where.kind == "paper":
+        return load_csv(where.path, where.text, settle=labels == "settled")
+    return load_csv(where.path)
 
 
-def load_scenario(spec: str, users: int | None = None, seed: int = 0) -> Scenario:
-    """A scenario by name (center, north, south), `campus[:SEED]`, or CSV path."""
+def load_scenario(spec: str, users: int | None = None, seed: int = 0,
+                  labels: LabelSource = "settled") -> Scenario:
+    """A scenario by name (center, north, south), `campus[:SEED]`, or CSV path; the paper's
+    files with `labels` (a user's own file keeps its labels)."""
     where = resolve_scenario(spec)
     if where.kind == "campus":
         n = users if users is not None else PAPER_USERS
@@ -162,7 +201,7 @@ def load_scenario(spec: str, users: int | None = None, seed: int = 0) -> Scenari
     else:
         assert where.path is not None  # paper and file specs carry their CSV
         if where.kind == "paper":
-            scenario = load_csv(where.path, where.text)
+            scenario = load_csv(where.path, where.text, settle=labels == "settled")
             scenario.meta["paper"] = True
             n = users if users is not None else PAPER_USERS
         else:
@@ -174,6 +213,7 @@ def load_scenario(spec: str, users: int | None = None, seed: int = 0) -> Scenari
     return scenario.head(n)
 
 
-__all__ = ["DATA_DIR", "LABELS", "PAPER_SCENARIOS", "PAPER_USERS", "REQUIRED_COLUMNS", "Scenario",
-           "ScenarioError", "ScenarioSpec", "User", "load_csv", "load_population", "load_scenario",
-           "resolve_scenario"]
+__all__ = ["DATA_DIR", "LABEL_SOURCES", "LABELS", "PAPER_SCENARIOS", "PAPER_USERS",
+           "REQUIRED_COLUMNS", "LabelSource", "Scenario", "ScenarioError", "ScenarioSpec", "User",
+           "load_csv", "load_population", "load_scenario", "parse_labels", "resolve_scenario",
+           "settled_labels"]

@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlparse
 
+from evals.records import DecisionRow, SummaryRow, UnitLine
 from evals.slicing_eval import EvalConfig, EvalError, Unit, UnitRunner, _lost_memory
 from wireless_agent.config import chroma_url
 
@@ -250,7 +251,7 @@ class UnitTask:
     run_id: str
     cfg: EvalConfig
     unit: Unit
-    logged: tuple[dict[str, Any], ...]
+    logged: tuple[DecisionRow, ...]
     warm: tuple[Unit, ...]  # units whose warm-up every worker's memory holds, in grid order
     namespace: str | None  # the run's collections on a shared Chroma server, if the driver uses one
     out: str  # the driver's results folder, for messages only
@@ -328,7 +329,15 @@ def _runner(task: UnitTask) -> WorkerRunner:
     return entry.runner
 
 
-def run_unit(task: UnitTask) -> dict[str, Any]:
+class UnitResult(TypedDict):
+    """What a worker hands back for one unit."""
+
+    decisions: list[DecisionRow]  # made on the worker, not yet written
+    rows: list[SummaryRow]
+    worker: str  # the worker's address
+
+
+def run_unit(task: UnitTask) -> UnitResult:
     """Run one unit on this worker: its new decision rows, summary rows and the worker's name."""
     from distributed import get_worker
 
@@ -336,11 +345,11 @@ def run_unit(task: UnitTask) -> dict[str, Any]:
 
     worker = get_worker()
     runner = _runner(task)
-    new: list[dict[str, Any]] = []
+    new: list[DecisionRow] = []
     pending: list[int] = []
     last = [time.monotonic()]
 
-    def emit(row: dict[str, Any]) -> None:
+    def emit(row: DecisionRow) -> None:
         new.append(row)
         pending.append(row["step"])
         if time.monotonic() - last[0] >= PROGRESS_EVERY_S:
@@ -427,8 +436,9 @@ def run_on_cluster(cluster: Cluster, evaluation: Any, todo: list[Unit], decision
                 decisions.write(row)
                 written.add((unit.key, row["step"]))
             tick([(unit.key, r["step"]) for r in fresh])
-            units.write({"unit": unit.key, "rows": result["rows"]})
-            evaluation.done[unit.key] = {"unit": unit.key, "rows": result["rows"]}
+            line: UnitLine = {"unit": unit.key, "rows": result["rows"]}
+            units.write(line)
+            evaluation.done[unit.key] = line
             by_worker[result["worker"]] += len(fresh)
     except BaseException:
         client.cancel(list(futures), force=True)
@@ -439,7 +449,7 @@ def run_on_cluster(cluster: Cluster, evaluation: Any, todo: list[Unit], decision
     return dict(sorted(by_worker.items()))
 
 
-def _result(future: Any, unit: Unit, out: Path) -> dict[str, Any]:
+def _result(future: Any, unit: Unit, out: Path) -> UnitResult:
     """A task's result; a cluster that lost it is one line saying what to do."""
     from distributed import CancelledError, KilledWorker
 

@@ -37,12 +37,6 @@ CATEGORIES = {
 }
 BINS = 10
 CONFIDENT = 0.9
-# Sentences whose labels disagree across the public files, settled by the slice definitions
-# (README, "Intent held-out sets"): both tolerate tens of ms and are throughput traffic.
-SETTLED = {
-    "I need real-time traffic updates for navigation": "eMBB",
-    "I want to remotely access my work computer": "eMBB",
-}
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -57,11 +51,12 @@ def load_heldout(path: Path = HELDOUT) -> list[dict]:
 
 
 def paper_sets() -> dict[str, list[dict]]:
-    """The paper's scenario requests, named as reported, labels settled where they conflict."""
+    """The paper's scenario requests, named as reported, labels settled where they conflict
+    (env/data/settled_labels.json, applied by the loader)."""
     full = {name: load_population(name) for name in PAPER_SCENARIOS}
     sets = {f"{name}[:{PAPER_USERS}]": s.head(PAPER_USERS) for name, s in full.items()}
     sets[f"center[all {len(full['center'])}]"] = full["center"]
-    return {k: [{"text": u.request, "slice": SETTLED.get(u.request, u.label)} for u in s.users]
+    return {k: [{"text": u.request, "slice": u.label} for u in s.users]
             for k, s in sets.items()}
 
 
@@ -228,6 +223,22 @@ def error_lines(report: dict) -> list[str]:
             for name, s in report["sets"].items() for e in s["errors"]]
 
 
+def out_problem(out: Path) -> str | None:
+    """Why the report cannot be written to `out` (checked before scoring), or None."""
+    import os
+
+    if out.is_dir():
+        return f"--out {out} is a folder; give a file name such as intent.md"
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"--out {out} is under {parent}, which is a file; give another path"
+            if not os.access(parent, os.W_OK | os.X_OK):
+                return f"--out {out}: {parent} is not writable; give a path you can write to"
+            return None
+    return None
+
+
 def run(out: Path | None = None, as_json: bool = False, errors: bool = False,
         latency: bool = True) -> str:
     """Build the report and render it (markdown or JSON); write it atomically to `out`."""
@@ -257,8 +268,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-latency", action="store_true", help="skip the p50/p95 timing")
     parser.add_argument("--out", type=Path, help="also write the report to this file (atomic)")
     args = parser.parse_args(argv)
-    if args.out is not None and args.out.is_dir():
-        parser.error(f"--out {args.out} is a folder; give a file name such as intent.md")
+    problem = out_problem(args.out) if args.out is not None else None
+    if problem:
+        parser.error(problem)
     sys.stdout.write(run(args.out, args.json, args.errors, not args.no_latency))
 
 

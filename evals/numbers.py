@@ -7,8 +7,6 @@ import statistics
 from collections.abc import Iterable
 from typing import Any
 
-from scipy import stats
-
 
 def num(value: Any) -> float | None:
     """`value` as a float; None for blanks, text and NaN."""
@@ -35,5 +33,7 @@ def ci95(values: Iterable[Any]) -> float | None:
     xs = nums(values)
     if len(xs) < 2:
         return None
+    from scipy import stats  # imported here: reading a number must not load scipy
+
     sd = statistics.stdev(xs)  # exact for equal values, where scipy warns
     return float(stats.t.ppf(0.975, len(xs) - 1) * sd / math.sqrt(len(xs)))

@@ -7,7 +7,7 @@ import os
 import re
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from evals.numbers import ci95, num
-from evals.results import DECISIONS, MANIFEST, SUMMARY, ResultsError, read_csv, read_jsonl
+from evals.records import CellError, DecisionRow, SeededSummaryRow, SummaryRow, summary_from_csv
+from evals.results import DECISIONS, MANIFEST, SUMMARY, ResultsError, read_csv, read_decisions
 
 FIGURES = "figures"
 PUBLISHED_PATH = Path(__file__).parent / "data" / "published.json"
@@ -39,7 +40,7 @@ REQUIRED_COLUMNS = ("scenario", "method", "seed", "users", "throughput_mbps",
                     "bandwidth_utilization")
 
 
-def load_summary(results_dir: Path) -> list[dict[str, Any]]:
+def load_summary(results_dir: Path) -> list[SeededSummaryRow]:
     """The rows of summary.csv, checked; ResultsError when the folder cannot be reported."""
     path = results_dir / SUMMARY
     if not path.is_file():
@@ -55,13 +56,16 @@ def load_summary(results_dir: Path) -> list[dict[str, Any]]:
     if missing:
         raise ResultsError(f"{path} lacks column(s) {', '.join(missing)}; "
                            "is it a summary of `wireless-agent eval`?")
-    out: list[dict[str, Any]] = []
+    out: list[SeededSummaryRow] = []
     for i, row in enumerate(rows, start=2):
         try:
-            out.append({**row, "users": int(row["users"])})
-        except (TypeError, ValueError):
-            raise ResultsError(f"{path} line {i}: users {row['users']!r} is not a whole "
-                               "number") from None
+            out.append(summary_from_csv(row))
+        except CellError as exc:
+            raise ResultsError(f"{path} line {i}: {exc}; fix the cell or rerun the "
+                               "evaluation") from None
+        if "users" not in out[-1]:
+            raise ResultsError(f"{path} line {i}: users is blank; fix the cell or rerun the "
+                               "evaluation")
     return out
 
 
@@ -76,7 +80,7 @@ def ordered(names: Iterable[str], order: tuple[str, ...] = METHOD_ORDER) -> list
     return [n for n in order if n in seen] + [n for n in seen if n not in order]
 
 
-def _per_seed(summary: list[dict[str, Any]], scenario: str, column: str
+def _per_seed(summary: Sequence[SummaryRow], scenario: str, column: str
               ) -> dict[str, dict[int, list[float]]]:
     """Per method, N -> the seeds' values of `column` in one scenario (blank cells left out)."""
     acc: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -87,14 +91,14 @@ def _per_seed(summary: list[dict[str, Any]], scenario: str, column: str
     return acc
 
 
-def series(summary: list[dict[str, Any]], scenario: str, column: str
+def series(summary: Sequence[SummaryRow], scenario: str, column: str
            ) -> dict[str, dict[int, float]]:
     """Per method, N -> the seed mean of `column` in one scenario (blank cells left out)."""
     return {m: {n: sum(v) / len(v) for n, v in sorted(by_n.items())}
             for m, by_n in _per_seed(summary, scenario, column).items()}
 
 
-def series_ci(summary: list[dict[str, Any]], scenario: str, column: str
+def series_ci(summary: Sequence[SummaryRow], scenario: str, column: str
               ) -> dict[str, dict[int, float]]:
     """Per method, N -> the 95 % CI half-width of `column` over seeds (only where >= 2)."""
     return {m: {n: ci for n, v in sorted(by_n.items()) if (ci := ci95(v)) is not None}
@@ -111,7 +115,7 @@ def published_series(published: dict[str, Any], key: str, scenario: str
     return {name: dict(zip(users, values, strict=True)) for name, values in per.items()}
 
 
-def slice_admissions(decisions: list[dict[str, Any]], scenario: str, method: str,
+def slice_admissions(decisions: Sequence[DecisionRow], scenario: str, method: str,
                      n: int) -> dict[str, float] | None:
     """Admitted users per slice at N = n, seed mean; None when no decision log matches.
 
@@ -253,7 +257,7 @@ def plot_all(results_dir: Path, out_root: Path | None = None) -> list[Path]:
     """Draw every figure of a results folder into OUT/figures/ (PNG and SVG); the PNGs."""
     results_dir = Path(results_dir)
     summary = load_summary(results_dir)
-    decisions = read_jsonl(results_dir / DECISIONS)
+    decisions = read_decisions(results_dir / DECISIONS)
     # Another rate model or dynamic arrivals: the paper's curves are not like for like.
     published = load_published() if _like_the_paper(results_dir) else {}
     out_dir = Path(out_root or results_dir) / FIGURES

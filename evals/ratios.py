@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from evals.numbers import num
+from evals.records import SummaryRow
 
 
-def paired(summary: list[dict[str, Any]], method: str = "agent",
+def paired(summary: Sequence[SummaryRow], method: str = "agent",
            reference: str = "optimal") -> list[dict[str, Any]]:
     """One row per (scenario, N, seed): method and reference throughput, admitted, ratio."""
     ref = {(r["scenario"], int(r["users"]), str(r["seed"])): r
@@ -19,14 +22,19 @@ def paired(summary: list[dict[str, Any]], method: str = "agent",
         if r["method"] != method or key not in ref:
             continue
         o = ref[key]
-        tp, best = float(r["throughput_mbps"]), float(o["throughput_mbps"])
+        cells = [num(x.get(col)) for x, col in ((r, "throughput_mbps"), (o, "throughput_mbps"),
+                                                 (r, "admitted"), (o, "admitted"),
+                                                 (r, "min_rate_violations"))]
+        if any(c is None for c in cells):
+            continue  # a blank cell: no pair to compare
+        tp, best, admitted, opt_admitted, violations = cast(list[float], cells)
         out.append({
             "scenario": key[0], "users": key[1], "seed": key[2],
             "throughput": tp, "optimal": best, "ratio": tp / best if best else float("nan"),
-            "admitted": int(r["admitted"]), "optimal_admitted": int(o["admitted"]),
-            "violations": int(r["min_rate_violations"]),
-            "ok": (tp >= 0.98 * best and int(r["admitted"]) >= int(o["admitted"]) - 1
-                   and int(r["min_rate_violations"]) == 0),
+            "admitted": int(admitted), "optimal_admitted": int(opt_admitted),
+            "violations": int(violations),
+            "ok": (tp >= 0.98 * best and int(admitted) >= int(opt_admitted) - 1
+                   and int(violations) == 0),
         })
     return out
 
@@ -35,8 +43,9 @@ def main() -> None:
     """Print the paired table of a results folder and how many episodes meet the targets."""
     folder = Path(sys.argv[1])
     method = sys.argv[2] if len(sys.argv) > 2 else "agent"
-    with (folder / "summary.csv").open(encoding="utf-8") as fh:
-        rows = paired(list(csv.DictReader(fh)), method)
+    from evals.plots import load_summary
+
+    rows = paired(load_summary(folder), method)
     print(f"{'scenario':<14}{'N':>5}{'seed':>6}{method:>10}{'optimal':>10}{'ratio':>8}"
           f"{'adm':>5}{'opt':>5}{'viol':>5}  target")
     for r in rows:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ from evals.plots import (
     series,
     series_ci,
 )
-from evals.results import DECISIONS, MANIFEST, ResultsError, read_jsonl, write_atomic
+from evals.records import DecisionRow, SummaryRow
+from evals.results import DECISIONS, MANIFEST, ResultsError, read_decisions, write_atomic
 from evals.table import ORACLE_METHODS, final_rows, format_cell, is_dynamic, table_columns
 
 REPORT = "report.md"
@@ -34,7 +36,7 @@ def write_report(results_dir: Path, out_dir: Path | None = None) -> list[Path]:
     try:
         figures = plot_all(results_dir, out_dir)
         text = render_report(summary, _manifest(results_dir),
-                             read_jsonl(results_dir / DECISIONS),
+                             read_decisions(results_dir / DECISIONS),
                              [f.relative_to(out_dir) for f in figures])
         path = out_dir / REPORT
         write_atomic(path, text)
@@ -44,8 +46,8 @@ def write_report(results_dir: Path, out_dir: Path | None = None) -> list[Path]:
     return [*figures, path]
 
 
-def render_report(summary: list[dict[str, Any]], manifest: dict[str, Any] | None,
-                  decisions: list[dict[str, Any]], figures: list[Path]) -> str:
+def render_report(summary: Sequence[SummaryRow], manifest: dict[str, Any] | None,
+                  decisions: Sequence[DecisionRow], figures: list[Path]) -> str:
     """The Markdown text of the report (figures given relative to the results folder)."""
     like_paper = manifest is None or (manifest.get("mode", "paper") == "paper"
                                       and manifest.get("rate_model", "paper") == "paper")
@@ -97,7 +99,7 @@ def _label(method: str) -> str:
     return METHOD_LABELS.get(method, method)
 
 
-def _largest(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _largest(summary: Sequence[SummaryRow]) -> list[SummaryRow]:
     """Rows at the largest N of their (scenario, method)."""
     top: dict[tuple[str, str], int] = {}
     for r in summary:
@@ -125,13 +127,17 @@ def _run_section(manifest: dict[str, Any] | None) -> str:
         out.append(f"- python: `{prov.get('python')}` on `{prov.get('platform')}`")
         versions = prov.get("versions") or {}
         out.append("- packages: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())))
+    if manifest.get("labels") == "settled":
+        out.append("\nGround truth: the paper's files, with the requests their files label "
+                   "differently settled by the slice definitions (`env/data/settled_labels.json`; "
+                   "`--labels file` scores the files as written).")
     if manifest.get("mode", "paper") != "paper" or manifest.get("rate_model", "paper") != "paper":
         out.append("\nThis run did not use `--mode paper --rate-model paper`: the published "
                    "WirelessAgent numbers below are not like for like.")
     return "\n".join(out) + "\n"
 
 
-def _comparison_section(summary: list[dict[str, Any]], scenarios: list[str]) -> str:
+def _comparison_section(summary: Sequence[SummaryRow], scenarios: list[str]) -> str:
     rows = final_rows(summary)
     order = {s: i for i, s in enumerate(scenarios)}
     methods = {m: i for i, m in enumerate(ordered(r["method"] for r in rows))}
@@ -162,7 +168,7 @@ def _comparison_section(summary: list[dict[str, Any]], scenarios: list[str]) -> 
             "users away can score high. `oracle`: the method is handed the true labels.\n")
 
 
-def _per_n_section(summary: list[dict[str, Any]], scenarios: list[str],
+def _per_n_section(summary: Sequence[SummaryRow], scenarios: list[str],
                    published: dict[str, Any], column: str, published_key: str, title: str,
                    scale: float, fmt: str) -> str:
     out = [f"## {title}\n"]
@@ -203,7 +209,7 @@ def _published_notes(published: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _gap_section(summary: list[dict[str, Any]], scenarios: list[str]) -> str:
+def _gap_section(summary: Sequence[SummaryRow], scenarios: list[str]) -> str:
     out = ["## Gap to optimal\n",
            "Gap = 1 - throughput / optimal throughput at the same N (positive: below the "
            "optimum). The optimum is the offline MILP with the true labels and all N users known, "
@@ -236,8 +242,8 @@ def _gap_section(summary: list[dict[str, Any]], scenarios: list[str]) -> str:
     return "\n".join(out)
 
 
-def _cost_section(summary: list[dict[str, Any]]) -> str:
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+def _cost_section(summary: Sequence[SummaryRow]) -> str:
+    groups: dict[str, list[SummaryRow]] = defaultdict(list)
     for r in _largest(summary):
         groups[r["method"]].append(r)
     rows = []
@@ -245,7 +251,7 @@ def _cost_section(summary: list[dict[str, Any]]) -> str:
         rs = groups[method]
         users = sum(int(r["users"]) for r in rs)
 
-        def total(key: str, rs: list[dict[str, Any]] = rs) -> float:
+        def total(key: str, rs: list[SummaryRow] = rs) -> float:
             return sum(_mean([r.get(key)]) or 0.0 for r in rs)
 
         prompt, completion = total("prompt_tokens"), total("completion_tokens")
@@ -261,7 +267,7 @@ def _cost_section(summary: list[dict[str, Any]]) -> str:
                       "tokens/user", "fallbacks", "model errors", "decision ms (p50)"], rows))
 
 
-def _scenario_grid(summary: list[dict[str, Any]], scenarios: list[str], cell: Any) -> str:
+def _scenario_grid(summary: Sequence[SummaryRow], scenarios: list[str], cell: Any) -> str:
     rows_at = _largest(summary)
     methods = ordered(r["method"] for r in summary)
     rows = []
@@ -275,9 +281,9 @@ def _scenario_grid(summary: list[dict[str, Any]], scenarios: list[str], cell: An
     return _table(["scenario", *(_label(m) for m in methods)], rows)
 
 
-def _intent_section(summary: list[dict[str, Any]], scenarios: list[str],
-                    decisions: list[dict[str, Any]]) -> str:
-    def cell(here: list[dict[str, Any]], _every: list[dict[str, Any]]) -> str:
+def _intent_section(summary: Sequence[SummaryRow], scenarios: list[str],
+                    decisions: Sequence[DecisionRow]) -> str:
+    def cell(here: list[SummaryRow], _every: list[SummaryRow]) -> str:
         if here[0]["method"] in ORACLE_METHODS:
             return "oracle"
         return format_cell("intent_accuracy", _mean([r.get("intent_accuracy") for r in here]))
@@ -294,7 +300,7 @@ def _intent_section(summary: list[dict[str, Any]], scenarios: list[str],
     return "\n".join(out)
 
 
-def _accuracy_by_label(decisions: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+def _accuracy_by_label(decisions: Sequence[DecisionRow]) -> dict[str, dict[str, float]]:
     longest: dict[tuple[str, str], int] = {}
     for d in decisions:
         length = str(d.get("unit", "")).rsplit("|", 1)[-1]
@@ -311,8 +317,8 @@ def _accuracy_by_label(decisions: list[dict[str, Any]]) -> dict[str, dict[str, f
     return {m: {lab: sum(v) / len(v) for lab, v in by.items()} for m, by in hits.items()}
 
 
-def _violation_section(summary: list[dict[str, Any]], scenarios: list[str]) -> str:
-    def cell(here: list[dict[str, Any]], every: list[dict[str, Any]]) -> str:
+def _violation_section(summary: Sequence[SummaryRow], scenarios: list[str]) -> str:
+    def cell(here: list[SummaryRow], every: list[SummaryRow]) -> str:
         at = _mean([r.get("min_rate_violations") for r in here])
         worst = max((_mean([r.get("min_rate_violations")]) or 0.0 for r in every), default=0.0)
         return f"{format_cell('min_rate_violations', at)} (max {worst:g})"

@@ -8,10 +8,13 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from evals.records import DecisionRow, UnitLine
 
 DECISIONS = "decisions.jsonl"
 UNITS = "units.jsonl"
@@ -23,7 +26,7 @@ SUMMARY_COLUMNS = (
     "scenario", "method", "seed", "users", "throughput_mbps", "bandwidth_utilization",
     "embb_utilization", "urllc_utilization", "admitted", "rejected", "min_rate_violations",
     "intent_accuracy", "llm_calls", "prompt_tokens", "completion_tokens", "fallbacks",
-    "errors", "decision_ms_p50", "model", "tier_shares",
+    "errors", "decision_ms_p50", "model", "tier_shares", "planner", "planner_fallbacks",
     # Over the seeds of the same (scenario, method, N): the row's group, repeated on each row.
     "seeds", "throughput_mean_mbps", "throughput_ci95_mbps", "admitted_mean", "admitted_ci95",
     # Dynamic mode only: time-averaged Mbps against the per-interval bound, blocking.
@@ -62,7 +65,8 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_csv(path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+def write_csv(path: Path, rows: Sequence[Mapping[str, object]], columns: tuple[str, ...]
+              ) -> None:
     """Write rows as CSV atomically (unknown keys are left out)."""
     import io
 
@@ -88,7 +92,7 @@ class JsonlWriter:
         self._lock = threading.Lock()
         self._fh = path.open("a", encoding="utf-8")
 
-    def write(self, row: dict[str, Any]) -> None:
+    def write(self, row: Mapping[str, object]) -> None:
         """Append and flush one line."""
         line = json.dumps(row, default=_jsonable, separators=(",", ":")) + "\n"
         with self._lock:
@@ -208,7 +212,14 @@ def _is_decision(row: Any) -> bool:
             and {"intent", "admit", "bandwidth", "reallocate"} <= set(action))
 
 
-def load_decisions(path: Path, keep: set[str]) -> dict[str, list[dict[str, Any]]]:
+def read_decisions(path: Path) -> list[DecisionRow]:
+    """The decisions of a decisions.jsonl, for reading (report, plots): lines that are not
+    decisions (a torn last line, no unit, step or action) are left out. Fields other than
+    those may be missing in a run of an older version: read them with .get."""
+    return [cast("DecisionRow", r) for r in read_jsonl(path) if _is_decision(r)]
+
+
+def load_decisions(path: Path, keep: set[str]) -> dict[str, list[DecisionRow]]:
     """Logged decisions per unit, in step order, repaired on disk; one line if unrepairable.
 
     A torn last line (a killed run) and decisions repeated with the same action (two runs at
@@ -223,7 +234,7 @@ def load_decisions(path: Path, keep: set[str]) -> dict[str, list[dict[str, Any]]
         raise ResultsError(f"{path} is unreadable ({type(exc).__name__}); restore it or "
                            "choose another --out") from None
     lines = text.splitlines()
-    by_unit: dict[str, dict[int, dict[str, Any]]] = {}
+    by_unit: dict[str, dict[int, DecisionRow]] = {}
     for no, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -243,12 +254,14 @@ def load_decisions(path: Path, keep: set[str]) -> dict[str, list[dict[str, Any]]
         steps = by_unit.setdefault(row["unit"], {})
         seen = steps.get(row["step"])
         if seen is None:
-            steps[row["step"]] = row
+            # Checked as far as replay needs (unit, step, action); other fields are read with
+            # .get, since a run of an older version may lack some.
+            steps[row["step"]] = cast("DecisionRow", row)
         elif seen["action"] != row["action"]:
             raise ResultsError(f"{path}: line {no} logs step {row['step']} of {row['unit']} "
                                "again with another action; delete the unit's lines or choose "
                                "another --out")
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, list[DecisionRow]] = {}
     for unit, steps in by_unit.items():
         order = sorted(steps)
         if order != list(range(len(order))):
@@ -263,12 +276,12 @@ def load_decisions(path: Path, keep: set[str]) -> dict[str, list[dict[str, Any]]
     return out
 
 
-def load_units(path: Path) -> dict[str, dict[str, Any]]:
+def load_units(path: Path) -> dict[str, UnitLine]:
     """Finished units by key; a torn last line is dropped, any other bad line refused."""
     if not path.is_file():
         return {}
     lines = path.read_text(encoding="utf-8").splitlines()
-    done: dict[str, dict[str, Any]] = {}
+    done: dict[str, UnitLine] = {}
     for no, line in enumerate(lines, 1):
         try:
             row = json.loads(line)
@@ -281,5 +294,5 @@ def load_units(path: Path) -> dict[str, dict[str, Any]]:
                 and isinstance(row.get("rows"), list)):
             raise ResultsError(f"{path}: line {no} is not a finished unit; delete it or choose "
                                "another --out")
-        done[row["unit"]] = row
+        done[row["unit"]] = cast("UnitLine", row)
     return done

@@ -6,27 +6,39 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
 from baselines.registry import METHODS, MODEL_METHODS
 from env.arrivals import ArrivalMode
 from env.limits import MAX_REQUEST_CHARS
+from env.policy import Decision
+from env.population import User
 from env.rates import RateModelName
 from env.scenarios import (
     PAPER_SCENARIOS,
+    LabelSource,
     Scenario,
     ScenarioError,
     load_population,
     load_scenario,
+    parse_labels,
     resolve_scenario,
 )
 from env.slicing_env import SlicingEnv
+from evals.records import (
+    ActionLog,
+    DecisionRow,
+    DynamicScores,
+    SeededSummaryRow,
+    SummaryRow,
+    UnitLine,
+)
 from evals.results import (
     DECISIONS,
     SUMMARY,
@@ -39,7 +51,14 @@ from evals.results import (
     prepare_dir,
     write_csv,
 )
-from wireless_agent.config import default_model, default_timeout, parse_mode, parse_rate_model
+from wireless_agent.config import (
+    PlannerMode,
+    RunSettings,
+    default_planner,
+    parse_mode,
+    parse_planner,
+    parse_rate_model,
+)
 from wireless_agent.models.listing import scripted_label, scripted_tiers
 
 ALL_METHODS = tuple(METHODS)  # agent, prompt, rule, optimal, greedy: baselines/registry.py
@@ -52,23 +71,23 @@ class EvalError(ValueError):
 
 
 @dataclass
-class EvalConfig:
-    """The grid and how to run it."""
+class EvalConfig(RunSettings):
+    """The grid and how to run it: the shared settings (model, timeout_s, privacy) and these."""
 
     scenarios: list[str] = field(default_factory=lambda: list(PAPER_SCENARIOS))
     methods: list[str] | None = None  # None: every method the backend can run
     users: list[int] | None = None  # None: DEFAULT_USERS, clipped to short scenario files
     seeds: list[int] = field(default_factory=lambda: [0])
-    model: str = field(default_factory=default_model)
     rate_model: RateModelName = "paper"
     mode: ArrivalMode = "paper"
+    labels: LabelSource = "settled"  # the paper's files: disputed labels settled, or as written
     warmup: int = 10
-    privacy: bool = True
     concurrency: int | None = None
-    timeout_s: float = field(default_factory=default_timeout)
+    planner: PlannerMode = field(default_factory=default_planner)  # tools or model
 
     def validate(self) -> None:
         """Refuse, in one line, arguments no run can use (before anything is written)."""
+        super().validate()
         if not self.scenarios:
             raise EvalError("--scenario is empty; give e.g. center,north,south")
         if self.methods is not None and not self.methods:
@@ -79,13 +98,19 @@ class EvalConfig:
             raise EvalError("--seeds needs whole numbers from 0, e.g. 0,1,2 or 0-4")
         self.rate_model = parse_rate_model(self.rate_model)  # also a stored run's, on resume
         self.mode = parse_mode(self.mode)
+        try:
+            self.labels = parse_labels(self.labels)
+        except ScenarioError as exc:
+            raise EvalError(str(exc)) from None
         if self.warmup < 0:
             raise EvalError(f"--warmup {self.warmup} is negative; give 0 (no past episodes) "
                             "or more")
-        if not self.timeout_s > 0:
-            raise EvalError(f"--timeout {self.timeout_s:g} must be more than 0 seconds")
         if self.concurrency is not None and self.concurrency < 1:
             raise EvalError(f"--concurrency {self.concurrency} must be at least 1")
+        self.planner = parse_planner(self.planner)  # also a stored run's, on resume
+        if self.planner == "model" and self.model == "offline":
+            raise EvalError("--planner model needs a model backend: add --model "
+                            "ollama:MODEL or openai:MODEL, or use --planner tools")
 
     def identity(self) -> dict[str, Any]:
         """What identifies the results (resume must see the same)."""
@@ -141,8 +166,9 @@ class Unit:
         return f"{self.scenario}|{self.method}|{self.seed}|{self.length}"
 
 
-def _scenario(spec: str, seed: int, users: int | None) -> Scenario:
-    return load_scenario(spec, users=users, seed=seed)
+def _scenario(spec: str, seed: int, users: int | None,
+              labels: LabelSource = "settled") -> Scenario:
+    return load_scenario(spec, users=users, seed=seed, labels=labels)
 
 
 def seed_sensitive(spec: str, mode: str) -> bool:
@@ -162,17 +188,22 @@ def plan_units(cfg: EvalConfig, methods: list[str]) -> tuple[list[Unit], list[st
                          f"ran seed {seeds[0]} only (use --mode dynamic to vary arrivals)")
             seeds = seeds[:1]
         if cfg.users is None:  # the default grid fits itself to a short file, saying so
-            size = (len(_scenario(spec, seeds[0], None).users)
+            size = (len(_scenario(spec, seeds[0], None, cfg.labels).users)
                     if resolve_scenario(spec).kind == "file" else None)
             if size is not None and size < users[-1]:
                 notes.append(f"{spec}: the file has {size} users; N clipped to {size}")
                 users = sorted({min(n, size) for n in users})
         for seed in seeds:
-            scn = _scenario(spec, seed, users[-1])  # raises ScenarioError if too small
+            scn = _scenario(spec, seed, users[-1], cfg.labels)  # raises ScenarioError if too small
             if seed == seeds[0] and (cut := scn.meta.get("cut_requests")):
                 notes.append(f"{spec}: {len(cut)} request(s) longer than {MAX_REQUEST_CHARS} "
                              f"characters cut to their first {MAX_REQUEST_CHARS} (rows "
                              f"{', '.join(map(str, cut[:10]))}{' ...' if len(cut) > 10 else ''})")
+            moved = set(scn.meta.get("relabelled", ()))
+            if seed == seeds[0] and (n_moved := sum(u.uid in moved for u in scn.users)):
+                notes.append(f"{spec}: {n_moved} of its first {users[-1]} users relabelled by "
+                             "the slice definitions (env/data/settled_labels.json; --labels file "
+                             "keeps the file's labels)")
             # A drawn campus is one scenario over seeds (its seeds are averaged together).
             name = spec if resolve_scenario(spec).drawn else _scenario(spec, seed, 1).name
             # Each N is its own episode: an online method told the episode is N users long
@@ -241,8 +272,8 @@ class UnitRunner:
             spec = _spec_of(unit.scenario, self.cfg)
             # The profile is kept under the episode's own name (campus:SEED for a drawn one),
             # which is what the scored agent looks up.
-            name = _scenario(spec, unit.seed, 1).name
-            population = load_population(spec, seed=unit.seed)
+            name = _scenario(spec, unit.seed, 1, self.cfg.labels).name
+            population = load_population(spec, seed=unit.seed, labels=self.cfg.labels)
             length = min(max(self.cfg.users or DEFAULT_USERS), len(population)) or 1
             profile = warmup_profile(
                 population, self.cfg.warmup, length,
@@ -259,9 +290,8 @@ class UnitRunner:
             from wireless_agent.config import AgentConfig
 
             self._warm_up(unit)
-            config = AgentConfig(model=self.cfg.model, privacy=self.cfg.privacy,
-                                 timeout_s=self.cfg.timeout_s)
-            return SlicingAgent(config, memory=self.memory(), learn=False)
+            return SlicingAgent(self.cfg.into(AgentConfig, planner=self.cfg.planner),
+                                memory=self.memory(), learn=False)
         if unit.method == "prompt":
             from baselines.prompt import PromptBaseline
 
@@ -270,10 +300,11 @@ class UnitRunner:
 
         return make_policy(unit.method)
 
-    def run(self, unit: Unit, logged: list[dict[str, Any]],
-            emit: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
+    def run(self, unit: Unit, logged: list[DecisionRow],
+            emit: Callable[[DecisionRow], None]) -> list[SummaryRow]:
         """Run one unit, replaying `logged` decisions by step; emits new ones; summary rows."""
-        scn = _scenario(_spec_of(unit.scenario, self.cfg), unit.seed, unit.length)
+        scn = _scenario(_spec_of(unit.scenario, self.cfg), unit.seed, unit.length,
+                        self.cfg.labels)
         env = SlicingEnv(scn, users=unit.length, rate_model=self.cfg.rate_model,
                          mode=self.cfg.mode)
         obs, _ = env.reset(seed=unit.seed)
@@ -283,8 +314,8 @@ class UnitRunner:
         else:
             policy.reset(env)
         replay = {r["step"]: r for r in logged}
-        rows: list[dict[str, Any]] = []
-        history: list[dict[str, Any]] = []
+        rows: list[SummaryRow] = []
+        history: list[DecisionRow] = []
         info: dict[str, Any] = {}
         for step in range(unit.length):
             row = replay.get(step)
@@ -303,12 +334,17 @@ class UnitRunner:
                 emit(row)
             history.append(row)
             if step + 1 in unit.snapshots:
-                rows.append(_snapshot(unit, step + 1, info, history, self.cfg.model))
+                rows.append(_snapshot(unit, step + 1, info, history, self.cfg.model,
+                                      self.cfg.planner))
         if hasattr(policy, "end_episode"):
             policy.end_episode()
         if self.cfg.mode == "dynamic" and rows:
             rows[-1].update(dynamic_scores(env, info))
         return rows
+
+
+class _Stopped(Exception):
+    """Raised in a unit's thread when the run is stopping; never reaches the user."""
 
 
 class GridPool(Protocol):
@@ -374,7 +410,7 @@ class Evaluation:
         """Decisions still to make (for a progress bar)."""
         return sum(max(0, u.length - len(self.logged.get(u.key, []))) for u in self.todo)
 
-    def run(self, on_decision: Callable[[], None] | None = None) -> list[dict[str, Any]]:
+    def run(self, on_decision: Callable[[], None] | None = None) -> list[SummaryRow]:
         """Run what is left; returns the summary rows (also written to summary.csv)."""
         try:
             todo = self.todo
@@ -386,12 +422,28 @@ class Evaluation:
                     todo = []  # every unit ran there
                 self.runner.prepare(todo)
                 workers = self.cfg.concurrency or (8 if self.cfg.model != "offline" else 1)
+                # A refused connection means the server is gone, not that the model failed:
+                # tiers skip a tier that is down, a single backend stops the run.
+                def gone_on(error: Any) -> bool:
+                    return (not self.cfg.model.startswith("tiered:") and isinstance(error, str)
+                            and error.startswith("connection failed"))
+
+                stop = threading.Event()  # set on Ctrl-C or a failed unit: the others stop too
 
                 def one(unit: Unit) -> None:
-                    def emit(row: dict[str, Any]) -> None:
+                    def emit(row: DecisionRow) -> None:
+                        if gone_on(row.get("error")):  # not kept: --resume decides it again
+                            from wireless_agent.models import BackendError
+
+                            raise BackendError(
+                                f"the model server stopped answering ({row['error']}); what "
+                                "was decided is kept: restart it and rerun with --resume "
+                                f"--out {self.out}")
                         decisions.write(row)
                         if on_decision:
                             on_decision()
+                        if stop.is_set():  # after the write: what was decided is kept
+                            raise _Stopped
 
                     try:
                         rows = self.runner.run(unit, self.logged.get(unit.key, []), emit)
@@ -404,16 +456,25 @@ class Evaluation:
                             f"the agent's memory stopped answering ({type(exc).__name__}); "
                             "what was decided is kept: restart the Chroma server and rerun "
                             f"with --resume --out {self.out}") from None
-                    units.write({"unit": unit.key, "rows": rows})
-                    self.done[unit.key] = {"unit": unit.key, "rows": rows}
+                    line: UnitLine = {"unit": unit.key, "rows": rows}
+                    units.write(line)
+                    self.done[unit.key] = line
 
                 if workers <= 1 or len(todo) <= 1:
                     for unit in todo:
                         one(unit)
                 else:
-                    with ThreadPoolExecutor(max_workers=workers) as pool:
-                        for f in [pool.submit(one, u) for u in todo]:
-                            f.result()
+                    pool = ThreadPoolExecutor(max_workers=workers)
+                    try:
+                        futures = [pool.submit(one, u) for u in todo]
+                        wait(futures, return_when=FIRST_EXCEPTION)
+                        for f in futures:
+                            if f.done():
+                                f.result()  # the first failure, raised here
+                    finally:
+                        # Without this, Ctrl-C or a failed unit waited for every other unit.
+                        stop.set()
+                        pool.shutdown(wait=True, cancel_futures=True)
             finally:
                 decisions.close()
                 units.close()
@@ -422,40 +483,44 @@ class Evaluation:
         finally:
             self.close()
 
-    def summary(self) -> list[dict[str, Any]]:
+    def summary(self) -> list[SummaryRow]:
         """Summary rows of every finished unit, in grid order; written to summary.csv."""
         rows = [r for u in self.units if u.key in self.done for r in self.done[u.key]["rows"]]
         if self.scripted:
-            rows = [{**r, "model": self.model_label} if r.get("model") else r for r in rows]
+            rows = [r.copy() for r in rows]
+            for r in rows:
+                if r.get("model"):
+                    r["model"] = self.model_label
         write_csv(self.out / SUMMARY, with_seed_stats(rows), SUMMARY_COLUMNS)
         return rows
 
 
-def with_seed_stats(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_seed_stats(rows: list[SummaryRow]) -> list[SeededSummaryRow]:
     """Rows with the mean and 95 % CI over the seeds of their (scenario, method, N)."""
     from evals.numbers import ci95, mean
 
-    groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, str, int], list[SummaryRow]] = {}
     for r in rows:
         groups.setdefault((r["scenario"], r["method"], int(r["users"])), []).append(r)
     out = []
     for r in rows:
         group = groups[(r["scenario"], r["method"], int(r["users"]))]
-        stats: dict[str, Any] = {"seeds": len(group)}
+        stats: dict[str, int | float | str] = {"seeds": len(group)}
         for col, name in (("throughput_mbps", "throughput"), ("admitted", "admitted"),
                           ("ratio_to_bound", "ratio_to_bound"),
                           ("ratio_to_label_bound", "ratio_to_label_bound")):
             if col not in r:
                 continue
             unit = "_mbps" if col == "throughput_mbps" else ""
-            avg, ci = mean(g.get(col) for g in group), ci95(g.get(col) for g in group)
+            cells = [cast(dict[str, object], g).get(col) for g in group]
+            avg, ci = mean(cells), ci95(cells)
             stats[f"{name}_mean{unit}"] = "" if avg is None else round(avg, 4)
             stats[f"{name}_ci95{unit}"] = "" if ci is None else round(ci, 4)
-        out.append({**r, **stats})
+        out.append(cast(SeededSummaryRow, {**r, **stats}))
     return out
 
 
-def dynamic_scores(env: SlicingEnv, info: dict[str, Any]) -> dict[str, Any]:
+def dynamic_scores(env: SlicingEnv, info: dict[str, Any]) -> DynamicScores:
     """Dynamic mode's scores of an episode: time-averaged Mbps against per-interval bounds.
 
     `bound_mbps` lets any slice take any user present (a bound whatever a method classifies);
@@ -494,16 +559,17 @@ def _spec_of(scenario_name: str, cfg: EvalConfig) -> str:
     return scenario_name
 
 
-def _action_log(action: dict[str, Any]) -> dict[str, Any]:
+def _action_log(action: dict[str, Any]) -> ActionLog:
     realloc = np.asarray(action.get("reallocate", []), dtype=np.float64)
     return {
         "intent": int(action["intent"]), "admit": int(action["admit"]),
         "bandwidth": float(np.asarray(action.get("bandwidth", [0.0])).reshape(-1)[0]),
-        "reallocate": {int(i): float(realloc[i]) for i in np.flatnonzero(realloc >= 0)},
+        # Text keys, as JSON writes them: a replayed row and a fresh one look the same.
+        "reallocate": {str(int(i)): float(realloc[i]) for i in np.flatnonzero(realloc >= 0)},
     }
 
 
-def _action_from_log(env: SlicingEnv, logged: dict[str, Any]) -> dict[str, Any]:
+def _action_from_log(env: SlicingEnv, logged: ActionLog) -> dict[str, Any]:
     realloc = np.full(env.length, -1.0)
     for slot, mhz in logged["reallocate"].items():
         realloc[int(slot)] = mhz
@@ -511,8 +577,8 @@ def _action_from_log(env: SlicingEnv, logged: dict[str, Any]) -> dict[str, Any]:
             "bandwidth": np.array([logged["bandwidth"]]), "reallocate": realloc}
 
 
-def _decision_row(unit: Unit, step: int, user: Any, decision: Any, info: dict[str, Any],
-                  ms: float) -> dict[str, Any]:
+def _decision_row(unit: Unit, step: int, user: User, decision: Decision, info: dict[str, Any],
+                  ms: float) -> DecisionRow:
     """One logged decision, from what the env reported for this step (in dynamic mode the user
     may have left by the time the step returns, so its slot is not read afterwards)."""
     rec = decision.record
@@ -531,12 +597,17 @@ def _decision_row(unit: Unit, step: int, user: Any, decision: Any, info: dict[st
         "completion_tokens": rec.get("completion_tokens", 0),
         "latency_ms": round(rec.get("latency_ms", ms), 3), "fallback": bool(rec.get("fallback")),
         "error": rec.get("error"), "tier": rec.get("tier"),
+        "planner": (rec.get("planner") or {}).get("source"),
+        "planner_calls": (rec.get("planner") or {}).get("calls", 0),
+        "planner_replies": (rec.get("planner") or {}).get("replies", 0),
+        "planner_proposals": (rec.get("planner") or {}).get("proposals", 0),
+        "planner_rejected": (rec.get("planner") or {}).get("rejected", 0),
         "explanation": rec.get("explanation"),
         "action": _action_log(decision.action),
     }
 
 
-def _tier_shares(history: list[dict[str, Any]]) -> str:
+def _tier_shares(history: list[DecisionRow]) -> str:
     """Share of decisions per deciding tier, e.g. 'offline:0.87;ollama:qwen2.5:3b:0.13'."""
     tiers = [h.get("tier") for h in history if h.get("tier")]
     if not tiers:
@@ -545,8 +616,8 @@ def _tier_shares(history: list[dict[str, Any]]) -> str:
     return ";".join(f"{t}:{n / len(tiers):.3f}" for t, n in counts.items())
 
 
-def _snapshot(unit: Unit, n: int, info: dict[str, Any], history: list[dict[str, Any]],
-              model: str) -> dict[str, Any]:
+def _snapshot(unit: Unit, n: int, info: dict[str, Any], history: list[DecisionRow],
+              model: str, planner: str = "tools") -> SummaryRow:
     lat = [h["latency_ms"] for h in history]
     acc = info["intent_accuracy"]
     return {
@@ -566,6 +637,9 @@ def _snapshot(unit: Unit, n: int, info: dict[str, Any], history: list[dict[str, 
         "decision_ms_p50": round(statistics.median(lat), 4) if lat else 0.0,
         "tier_shares": _tier_shares(history),
         "model": model if unit.method in ("agent", "prompt") else "",
+        "planner": planner if unit.method == "agent" else "",
+        # Decisions the model planner left to the deterministic one.
+        "planner_fallbacks": sum(h.get("planner") == "fallback" for h in history),
     }
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from evals.numbers import ci95, mean, num
+from evals.records import SummaryRow
 
 # Methods that are handed the true labels: their intent accuracy is not a measurement.
 ORACLE_METHODS = frozenset({"rule", "optimal"})
 TABLE_COLUMNS = (
-    ("scenario", "scenario"), ("method", "method"), ("users", "N"), ("seeds", "seeds"),
+    ("scenario", "scenario"), ("method", "method"), ("planner", "planner"), ("users", "N"),
+    ("seeds", "seeds"),
     ("throughput_mbps", "throughput Mbps"), ("bandwidth_utilization", "BU"),
     ("admitted", "admitted"), ("min_rate_violations", "violations"),
     ("intent_accuracy", "intent acc"), ("calls_per_user", "calls/user"),
@@ -33,23 +36,26 @@ _MEANS = ("throughput_mbps", "bandwidth_utilization", "admitted", "min_rate_viol
           "intent_accuracy", "llm_calls", "prompt_tokens", "completion_tokens", "errors")
 
 
-def is_dynamic(summary: list[dict[str, Any]]) -> bool:
+def is_dynamic(summary: Sequence[SummaryRow]) -> bool:
     """Whether the rows come from a dynamic-mode run (they carry a bound)."""
     return any(num(r.get("ratio_to_bound")) is not None for r in summary)
 
 
-def table_columns(summary: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+def table_columns(summary: Sequence[SummaryRow]) -> tuple[tuple[str, str], ...]:
     """The table's (key, header) columns for these rows: paper or dynamic mode."""
     return DYNAMIC_COLUMNS if is_dynamic(summary) else TABLE_COLUMNS
 
 
-def final_rows(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def final_rows(summary: Sequence[SummaryRow]) -> list[dict[str, Any]]:
     """One row per (scenario, method) at the largest N: seed means, CIs, ratio to optimal.
+
+    A table row holds a mean per column of the summary (None where no seed has a number),
+    its CI half-width and the columns the table adds (calls_per_user, ratio_to_optimal, ...).
 
     The ratio is taken per seed against the optimum of the same seed, then averaged, so its
     interval is that of paired episodes.
     """
-    groups: dict[tuple[str, str, int], list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[tuple[str, str, int], list[SummaryRow]] = defaultdict(list)
     for row in summary:
         groups[(row["scenario"], row["method"], int(row["users"]))].append(row)
     largest: dict[tuple[str, str], int] = {}
@@ -69,7 +75,8 @@ def final_rows(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
                   if (tp := num(r["throughput_mbps"])) is not None
                   and (ref := best.get((scenario, n, str(r["seed"]))))]
         out.append({
-            "scenario": scenario, "method": method, "users": n, "seeds": len(rows), **avg,
+            "scenario": scenario, "method": method, "planner": rows[0].get("planner") or "",
+            "users": n, "seeds": len(rows), **avg,
             "throughput_ci95": ci95(r["throughput_mbps"] for r in rows),
             "admitted_ci95": ci95(r["admitted"] for r in rows),
             "calls_per_user": (avg["llm_calls"] or 0) / n, "tokens_per_user": tokens / n,

@@ -111,13 +111,12 @@ def largest_only(requests: Requests, spec: ModelSpec | str, *, workers: int = 8,
 
 
 def plot_sweep(rows: list[dict[str, Any]], path: Path, largest: dict[str, Any] | None = None,
-               note: str = "") -> Path:
-    """Accuracy against the escalated share, and prompt tokens per tier, as one PNG."""
+               kind: str = "") -> Path:
+    """Accuracy against the escalated share, and prompt tokens per tier, as one PNG (`kind`,
+    scripted or real, goes in the title)."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(11.0, 4.4))
-    if note:  # e.g. which tiers were scripted fakes
-        fig.suptitle(note, fontsize=9)
     acc, tok = fig.subplots(1, 2)
     x = [100 * r["escalated_share"] for r in rows]
     acc.plot(x, [100 * r["accuracy"] for r in rows], "o-", label="tiered")
@@ -129,7 +128,8 @@ def plot_sweep(rows: list[dict[str, Any]], path: Path, largest: dict[str, Any] |
         acc.axhline(100 * largest["accuracy"], color="grey", ls="--",
                     label=f"always {largest['tier']}")
     acc.set(xlabel="decisions escalated beyond the device (%)", ylabel="intent accuracy (%)",
-            title="Accuracy vs escalation (labels: device threshold)")
+            title=f"{kind + ' tiers: ' if kind else ''}accuracy vs escalation "
+                  "(labels: device threshold)")
     acc.set_xscale("symlog", linthresh=10)  # most of the interesting points sit below 20 %
     acc.legend(loc="lower right", fontsize=8)
     acc.grid(alpha=0.3)
@@ -208,8 +208,34 @@ def scripted_tiers(requests: Requests, edge_ms: float, cloud_ms: float,
         yield SCRIPTED_SPEC
 
 
+def tiers_kind(spec: str) -> str:
+    """'scripted' for loopback fakes (named so, or saying so on the wire), else 'real'."""
+    from wireless_agent.models.listing import scripted_tiers
+
+    # A fake's model may be named like a real one: the server's own word counts too.
+    return "scripted" if "scripted" in spec or scripted_tiers(spec) else "real"
+
+
+@contextmanager
+def real_tiers(spec: str, local: list[str]) -> Iterator[str]:
+    """`spec` with its local small models served by llama-server on 127.0.0.1 meanwhile."""
+    from wireless_agent.testing import environ
+    from wireless_agent.testing.local_models import LocalModels
+
+    models = LocalModels()
+    try:
+        env: dict[str, str] = {}
+        for name in local:  # one server per model; a tier names its model after it
+            env.update(models.get(name).environ())
+        with environ(**env):
+            yield spec
+    finally:
+        models.close()
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the sweep against scripted edge and cloud tiers on loopback and print the figures."""
+    """Run the sweep against scripted edge and cloud tiers on loopback (or, with --tiers and
+    --local, against real small models served here) and print the figures."""
     from rich.console import Console
     from rich.table import Table
 
@@ -221,28 +247,46 @@ def main(argv: list[str] | None = None) -> None:
                     help="share of requests the scripted edge answers with confidence 0.6")
     ap.add_argument("--edge-ms", type=float, default=20.0)
     ap.add_argument("--cloud-ms", type=float, default=80.0)
-    ap.add_argument("--workers", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=None,
+                    help="requests at once (default: 8 scripted, 1 real: one llama-server slot)")
     ap.add_argument("--out", type=Path, default=FIGURE,
                     help="figure file (.png), or a folder to write tier_sweep.png into")
+    ap.add_argument("--tiers", default=None,
+                    help="real tiers instead of the scripted ones, e.g. tiered:offline,"
+                         "openai:smollm2 (servers from the environment or --local)")
+    ap.add_argument("--local", default="",
+                    help="small models to serve here for --tiers: smollm2,gemma3")
+    ap.add_argument("--limit", type=int, default=None,
+                    help="only the first N requests (real models take seconds a call)")
     args = ap.parse_args(argv)
     if args.out.suffix.lower() != ".png":
         args.out = args.out / "tier_sweep.png"
     thresholds = [float(t) for t in args.thresholds.split(",") if t.strip()]
-    requests = paper_and_heldout()
+    requests = paper_and_heldout()[: args.limit]
     console = Console(markup=False, width=140)
-    with scripted_tiers(requests, args.edge_ms, args.cloud_ms, args.edge_unsure) as spec:
+    local = [m for m in args.local.split(",") if m.strip()]
+    served = (real_tiers(args.tiers, local) if args.tiers else
+              scripted_tiers(requests, args.edge_ms, args.cloud_ms, args.edge_unsure))
+    with served as spec:
         chosen_backend = make_tiered(spec)
         chosen = args.chosen if args.chosen is not None else chosen_backend.thresholds[0]
         if chosen not in thresholds:
             thresholds = sorted([*thresholds, chosen])
         # One unmeasured pass pays the one-off costs (classifier training, client imports).
-        sweep_thresholds(requests[:16], spec, [1.0], workers=args.workers)
-        largest_only(requests[:16], spec, workers=args.workers)
-        rows = sweep_thresholds(requests, spec, thresholds, workers=args.workers)
-        largest = largest_only(requests, spec, workers=args.workers)
+        # (Two requests for real tiers: each of their calls takes seconds.)
+        scripted = tiers_kind(spec) == "scripted"
+        warm = requests[:16] if scripted else requests[:2]
+        how: dict[str, Any] = {"workers": args.workers or (8 if scripted else 1),
+                               "timeout_s": 10.0 if scripted else 120.0}
+        sweep_thresholds(warm, spec, [1.0], **how)
+        largest_only(warm, spec, **how)
+        rows = sweep_thresholds(requests, spec, thresholds, **how)
+        largest = largest_only(requests, spec, **how)
     names = list(rows[0]["shares"])
-    table = Table(title=f"Tier sweep over SCRIPTED tiers (loopback fakes answering from the "
-                        f"labels, not real models), {len(requests)} requests")
+    title = ("SCRIPTED tiers (loopback fakes answering from the labels, not real models)"
+             if tiers_kind(spec) == "scripted" else f"REAL model tiers {spec} (small models "
+             "on llama-server, 127.0.0.1, CPU)")
+    table = Table(title=f"Tier sweep over {title}, {len(requests)} requests")
     for col in ("device thr", *(f"{n} %" for n in names), "accuracy", "cloud tokens",
                 "fallbacks", "mean ms", "p95 ms"):
         table.add_column(col)
@@ -266,7 +310,7 @@ def main(argv: list[str] | None = None) -> None:
         f"latency mean {pick['mean_ms']:.1f} ms p95 {pick['p95_ms']:.1f} ms vs "
         f"{largest['mean_ms']:.1f} / {largest['p95_ms']:.1f} ms"
     )
-    console.print(f"figure: {plot_sweep(rows, args.out, largest)}")
+    console.print(f"figure: {plot_sweep(rows, args.out, largest, tiers_kind(spec))}")
 
 
 if __name__ == "__main__":

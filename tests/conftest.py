@@ -82,3 +82,40 @@ def readonly_dir(tmp_path: Path) -> Iterator[Path]:
     (folder / "kept.txt").write_text("already here\n")
     with read_only(folder):
         yield folder
+
+
+# -- real small models (marked real_model, run by .ci/run after the slow suite) ----------------
+
+
+@pytest.fixture(scope="session")
+def local_models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """llama-server per small model, started on first use and kept for the session."""
+    from wireless_agent.testing.local_models import LocalModels
+
+    models = LocalModels(log_dir=tmp_path_factory.mktemp("llama-logs"))
+    try:
+        yield models
+    finally:
+        models.close()
+
+
+@pytest.fixture
+def real_model(request: pytest.FixtureRequest, local_models: object,
+               monkeypatch: pytest.MonkeyPatch) -> object:
+    """The model named by the test's parameter, both backends' environment pointed at it.
+
+    Skips when llama-server or the model package is missing, unless
+    WIRELESS_AGENT_REAL_MODELS=required (as in CI), where that is a failure.
+    """
+    from wireless_agent.testing.local_models import LocalModelsMissing, required
+
+    name = getattr(request, "param", "smollm2")
+    try:
+        model = local_models.get(name)  # type: ignore[attr-defined]
+    except LocalModelsMissing as exc:
+        if required():
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    for key, value in model.environ().items():
+        monkeypatch.setenv(key, value)
+    return model

@@ -77,7 +77,7 @@ def test_the_memory_variable_and_argument_move_it(
 def test_only_the_config_module_reads_the_environment() -> None:
     """Every os.environ / os.getenv read of library code goes through config.env_text."""
     allowed = {"wireless_agent/config.py", "wireless_agent/testing/__init__.py",
-               "wireless_agent/testing/llama_server.py"}
+               "wireless_agent/testing/llama_server.py", "wireless_agent/testing/local_models.py"}
     readers = set()
     for pkg in ("wireless_agent", "env", "baselines", "evals"):
         for path in (ROOT / pkg).rglob("*.py"):
@@ -118,3 +118,27 @@ def test_the_chat_reads_the_model_variable_too(
     monkeypatch.setenv("WIRELESS_AGENT_MODEL", "nosuch:backend")
     res = CliRunner().invoke(app, ["chat", "--memory", str(tmp_path / "m")], input="/quit\n")
     assert res.exit_code == 2 and "nosuch" in _one_line(res.stderr)
+
+
+def test_agent_eval_and_chat_compose_one_run_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from evals.slicing_eval import EvalConfig
+    from wireless_agent.chat.session import ChatOptions
+
+    monkeypatch.setenv("WIRELESS_AGENT_MODEL", "openai:gpt-fake")
+    monkeypatch.setenv("WIRELESS_AGENT_TIMEOUT", "7.5")
+    for kind in (config.AgentConfig, EvalConfig, ChatOptions):
+        made = kind()
+        assert isinstance(made, config.RunSettings)
+        assert made.shared() == {"model": "openai:gpt-fake", "timeout_s": 7.5, "privacy": True}
+    cfg = EvalConfig(model="offline", timeout_s=3.0, privacy=False)
+    agent = cfg.into(config.AgentConfig, anticipate=False)
+    assert agent.shared() == cfg.shared() and agent.anticipate is False
+
+
+@pytest.mark.parametrize("command", [["eval", *SMALL], ["chat"]])
+def test_a_timeout_of_zero_is_one_line_in_eval_and_chat(tmp_path: Path,
+                                                        command: list[str]) -> None:
+    res = CliRunner().invoke(app, [*command, "--timeout", "0", "--memory" if command == ["chat"]
+                                   else "--out", str(tmp_path / "r")], input="/quit\n")
+    assert res.exit_code == 2
+    assert "--timeout 0 must be more than 0 seconds" in _one_line(res.stderr)

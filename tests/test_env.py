@@ -299,3 +299,20 @@ def test_step_cost_does_not_grow_with_the_episode_length() -> None:
 
     for mode in ("paper", "dynamic"):
         assert steps_per_s(1000, mode) > 0.6 * steps_per_s(30, mode)
+
+
+def test_the_paper_files_are_scored_with_settled_labels_unless_asked_otherwise() -> None:
+    from env.scenarios import load_scenario, settled_labels
+
+    settled = load_scenario("center", users=30)
+    as_written = load_scenario("center", users=30, labels="file")
+    disputed = "I need real-time traffic updates for navigation"
+    assert settled_labels()[disputed] == "eMBB"
+    moved = [(a.label, b.label) for a, b in zip(settled.users, as_written.users, strict=True)
+             if a.label != b.label]
+    assert moved == [("eMBB", "URLLC")] * 4  # center.csv's four rows of that request
+    assert all(u.label == "eMBB" for u in settled.users if u.request == disputed)
+    assert set(settled.meta["relabelled"]) >= {u.uid for u in settled.users
+                                               if u.request == disputed}
+    # north and south already agree with the definitions: nothing moves
+    assert load_scenario("north").meta.get("relabelled") is None

@@ -126,6 +126,6 @@ def test_the_eval_sweep_against_a_fake_says_scripted(openai_fake: FakeOpenAIServ
     assert res.exit_code == 0, res.output
     with (tmp_path / "s" / "tier_sweep.csv").open() as fh:
         rows = list(csv.DictReader(fh))
-    assert rows and all("scripted fake: openai:gpt-fake" in r["model"] for r in rows)
+    assert rows and all(r["tiers"] == "scripted" for r in rows)
     title = next(line for line in res.output.splitlines() if "Tier sweep over" in line)
     assert "scripted" in title

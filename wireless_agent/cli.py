@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -15,6 +17,9 @@ from rich.table import Table
 os.environ.setdefault("LANGSMITH_TRACING", "false")
 
 from wireless_agent.terminal import console, err_console, fail, guarded, user_errors
+
+if TYPE_CHECKING:
+    from evals.records import SummaryRow
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="An LLM agent for wireless network slicing, its baselines and benchmarks.")
@@ -79,7 +84,7 @@ def scenarios(
 # -- eval -------------------------------------------------------------------------------------
 
 
-def render_table(summary: list[dict[str, Any]], title: str) -> Table:
+def render_table(summary: Sequence[SummaryRow], title: str) -> Table:
     """The comparison table of an evaluation."""
     from evals.table import final_rows, format_cell, table_columns
 
@@ -95,7 +100,7 @@ def render_table(summary: list[dict[str, Any]], title: str) -> Table:
 # Eval options that say what a run is: --resume reads them from the manifest.
 _IDENTITY = {"scenario": "scenarios", "methods": "methods", "users": "users", "seeds": "seeds",
              "model": "model", "rate_model": "rate_model", "mode": "mode", "warmup": "warmup",
-             "privacy": "privacy"}
+             "privacy": "privacy", "planner": "planner"}
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -154,12 +159,20 @@ def eval_(
     rate_model: Annotated[str, typer.Option(help="paper or 3gpp.")] = "paper",
     mode: Annotated[str, typer.Option(help="paper (file order) or dynamic (Poisson).")]
     = "paper",
+    labels: Annotated[str, typer.Option(help="The paper's files: settled (requests their files "
+                                        "disagree on labelled by the slice definitions, "
+                                        "env/data/settled_labels.json) or file (as written).")]
+    = "settled",
     warmup: Annotated[int, typer.Option(help="Past episodes the agent's memory holds per "
                                         "scenario before it is scored.")] = 10,
     privacy: Annotated[bool, typer.Option(help="Privacy filter in the agent graph.")] = True,
     timeout: Annotated[float | None, typer.Option(help="Seconds per model call, all included "
                                                   "[default: $WIRELESS_AGENT_TIMEOUT, else "
                                                   "30].")] = None,
+    planner: Annotated[str | None, typer.Option(
+        help="The agent's planner: tools (deterministic) or model (the model proposes, the tools "
+             "check, the deterministic planner falls back) [default: $WIRELESS_AGENT_PLANNER, "
+             "else tools].")] = None,
     plots: Annotated[bool, typer.Option(help="Write report.md and figures.")] = True,
     sweep_threshold: Annotated[bool, typer.Option(help="With --model tiered:..., trace intent "
                                                   "accuracy against the share escalated over "
@@ -173,6 +186,7 @@ def eval_(
     """Run the batch slicing evaluation and print the comparison table."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from env.scenarios import parse_labels
     from evals.provenance import provenance
     from evals.slicing_eval import EvalConfig, Evaluation
     from wireless_agent import config
@@ -184,8 +198,11 @@ def eval_(
         seeds=split_ints(seeds, "seeds", example="0,1,2 or 0-4"),
         model=model if model is not None else config.default_model(),
         rate_model=guarded(lambda: config.parse_rate_model(rate_model)),
-        mode=guarded(lambda: config.parse_mode(mode)), warmup=warmup, privacy=privacy,
+        mode=guarded(lambda: config.parse_mode(mode)),
+        labels=guarded(lambda: parse_labels(labels)), warmup=warmup, privacy=privacy,
         concurrency=concurrency,
+        planner=guarded(lambda: config.parse_planner(planner) if planner is not None
+                        else config.default_planner()),
         timeout_s=timeout if timeout is not None else guarded(config.default_timeout),
     )
     if resume and out is None:
@@ -278,18 +295,19 @@ def _sweep(cfg: Any, out: Path, timeout_s: float) -> None:
     requests = [(u.request, u.label) for spec in cfg.scenarios for u in users_of(spec)]
     rows = guarded(lambda: sweep_thresholds(requests, cfg.model, list(DEFAULT_THRESHOLDS),
                                             timeout_s=timeout_s))
-    from wireless_agent.models.listing import scripted_label, scripted_tiers
+    from evals.tier_sweep import tiers_kind
 
-    scripted = scripted_tiers(cfg.model)
-    model = scripted_label(cfg.model, scripted)
     out.mkdir(parents=True, exist_ok=True)
-    # The model names the CSV and the figure too: a scripted fake never passes for a model.
-    flat = [{"model": model, **{k: v for k, v in r.items() if not isinstance(v, dict)}}
+    kind = tiers_kind(cfg.model)  # scripted fakes are labelled so in every file and table
+    flat = [{"tiers": kind, **{k: v for k, v in r.items() if not isinstance(v, dict)}}
             for r in rows]
     write_csv(out / "tier_sweep.csv", flat, tuple(flat[0]))
-    plot_sweep(rows, out / "tier_sweep.png",
-               note=f"scripted fake: {', '.join(scripted)}" if scripted else "")
-    table = Table(title=f"Tier sweep over {len(requests)} requests ({model})")
+    plot_sweep(rows, out / "tier_sweep.png", kind=kind)
+    from wireless_agent.models.listing import scripted_label, scripted_tiers
+
+    model = scripted_label(cfg.model, scripted_tiers(cfg.model))
+    table = Table(title=f"Tier sweep over {len(requests)} requests ({model}; "
+                        f"{kind.upper()} tiers)")
     for col in flat[0]:
         table.add_column(col, justify="right")
     for r in flat:
@@ -314,6 +332,9 @@ def plot(
                                              "instead (e.g. for a read-only folder).")] = None,
 ) -> None:
     """Redraw report.md and the figures of a results folder from its files alone."""
+    if not (results / "summary.csv").is_file() and (results / "manifest.json").is_file():
+        fail(f"{results} holds a run that has not finished (no summary.csv yet); finish it "
+             f"with `wireless-agent eval --out {results} --resume`, then plot")
     if not (results / "summary.csv").is_file():
         fail(f"{results} has no summary.csv; give a folder written by `wireless-agent eval`")
     if out is not None:
@@ -356,21 +377,30 @@ def intent_eval(
     latency: Annotated[bool, typer.Option(help="Time p50/p95 per decision.")] = True,
 ) -> None:
     """Offline intent classifier on the held-out requests: category x language, ECE, errors."""
-    from evals.intent_eval import run
+    from evals.intent_eval import out_problem, run
 
-    if out is not None and out.is_dir():
-        fail(f"--out {out} is a folder; give a file name such as intent.md")
+    problem = out_problem(out) if out is not None else None
+    if problem:
+        fail(problem)
     typer.echo(run(out, json_, errors, latency), nl=False)
 
 
 # -- models -----------------------------------------------------------------------------------
 
 
-@app.command()
+models_app = typer.Typer(add_completion=False, invoke_without_command=True,
+                         help="List model backends (no subcommand), or compare models.")
+app.add_typer(models_app, name="models")
+
+
+@models_app.callback()
 def models(
+    ctx: typer.Context,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for a server.")] = 3.0,
 ) -> None:
     """List model backends and, when an Ollama server answers, its local models."""
+    if ctx.invoked_subcommand is not None:
+        return
     from wireless_agent.models import list_backends
 
     table = Table(title="Model backends")
@@ -379,6 +409,57 @@ def models(
     for row in list_backends(timeout_s=timeout):
         table.add_row(row["backend"], row.get("model", ""), row["status"], row.get("detail", ""))
     console.print(table)
+
+
+@models_app.command("compare")
+def models_compare(
+    model: Annotated[list[str], typer.Option("--model", "-m", help="A model spec; repeat for "
+                                             "each model (tiered:A,B specs hold commas).")],
+    planner: Annotated[str, typer.Option(help="Planners, comma-separated: tools, model.")]
+    = "tools",
+    scenario: Annotated[str, typer.Option("--scenario", "-s", help="One scenario.")]
+    = "center",
+    users: Annotated[int, typer.Option("--users", "-n", help="Users in the episode.")] = 10,
+    seeds: Annotated[str, typer.Option(help="Seeds, e.g. 0 or 0-2.")] = "0",
+    local: Annotated[str | None, typer.Option(help="Serve these small models here with "
+                                              "llama-server (smollm2,gemma3) for openai:NAME "
+                                              "and ollama:NAME.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds per model call.")] = 60.0,
+    out: Annotated[Path | None, typer.Option(help="Results folder (default: "
+                                             "results/compare-TIMESTAMP).")] = None,
+) -> None:
+    """Compare models and planners on one grid: one table (CSV, markdown) and one figure."""
+    from evals.compare import SHOWN, CompareConfig, _cell, run_compare
+
+    if users < 1:
+        fail(f"--users {users} must be at least 1")
+    cfg = CompareConfig(models=[m.strip() for m in model if m.strip()],
+                        planners=split(planner, "planner"), scenario=scenario, users=users,
+                        seeds=split_ints(seeds, "seeds", example="0 or 0-2"),
+                        timeout_s=timeout, local=split(local, "local") if local else [])
+    pairs, notes = guarded(cfg.pairs)
+    from wireless_agent.models import parse_spec
+
+    for spec in cfg.models:
+        guarded(functools.partial(parse_spec, spec))  # a bad spec fails before any run
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
+    out = out or Path("results") / time.strftime("compare-%Y%m%d-%H%M%S")
+    t0 = time.perf_counter()
+    rows, _ = guarded(lambda: run_compare(
+        cfg, out, on_run=lambda m, p: console.print(f"running {m} with --planner {p}",
+                                                    highlight=False)))
+    from evals.compare import HEADERS
+
+    table = Table(title=f"Models on {scenario}, N={users} (same eval code for all)")
+    for key in SHOWN:
+        table.add_column(HEADERS[key], justify="left" if key in ("model", "kind", "planner")
+                         else "right")
+    for r in rows:
+        table.add_row(*(_cell(k, r.get(k)) for k in SHOWN))
+    console.print(table)
+    console.print(f"{len(pairs)} runs in {time.perf_counter() - t0:.0f} s; written: "
+                  f"{out}/compare.csv, {out}/compare.md, {out}/compare.png", highlight=False)
 
 
 # -- chat -------------------------------------------------------------------------------------
@@ -410,8 +491,9 @@ def chat(
 
     chosen = model if model is not None else config.default_model()
     seconds = timeout if timeout is not None else guarded(config.default_timeout)
-    guarded(lambda: run_chat(ChatOptions(scenario, chosen, memory, session, session_dir, users,
-                                         privacy, seconds)))
+    guarded(lambda: run_chat(ChatOptions(
+        model=chosen, timeout_s=seconds, privacy=privacy, scenario=scenario, memory=memory,
+        session=session, session_dir=session_dir, slots=users)))
 
 
 # -- privacy-bench ----------------------------------------------------------------------------

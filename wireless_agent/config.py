@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import get_args
+from typing import Any, Literal, TypeVar, get_args
 
 from env.arrivals import ArrivalMode
 from env.rates import RateModelName
@@ -21,6 +21,7 @@ MODES: tuple[ArrivalMode, ...] = get_args(ArrivalMode)
 ENVIRONMENT: dict[str, str] = {
     "WIRELESS_AGENT_MODEL": "model backend when --model is not given (default: offline)",
     "WIRELESS_AGENT_TIMEOUT": "seconds per model call when --timeout is not given (default: 30)",
+    "WIRELESS_AGENT_PLANNER": "the agent's planner when --planner is not given: tools or model",
     "WIRELESS_AGENT_MEMORY": "folder of the embedded Chroma memory (default: the per-user data "
                              "folder, e.g. ~/.local/share/wireless-agent/memory)",
     "WIRELESS_AGENT_CHROMA_URL": "a Chroma server (HOST:PORT or URL) instead of the folder",
@@ -108,17 +109,67 @@ def parse_mode(value: str, what: str = "--mode") -> ArrivalMode:
     raise ConfigError(f"{what} {value!r} is unknown; use {' or '.join(MODES)}")
 
 
-@dataclass
-class AgentConfig:
-    """How the agent runs: model backend, memory location, privacy and planning knobs."""
+PlannerMode = Literal["tools", "model"]
+PLANNERS: tuple[PlannerMode, ...] = ("tools", "model")
 
-    model: str = field(default_factory=default_model)
+
+def parse_planner(value: str, what: str = "--planner") -> PlannerMode:
+    """`value` as a planner mode, else ConfigError naming `what`."""
+    for name in PLANNERS:
+        if value.strip() == name:
+            return name
+    raise ConfigError(f"{what} {value!r} is unknown; use tools (deterministic) or model (the "
+                      "model proposes, the tools check)")
+
+
+def default_planner() -> PlannerMode:
+    """The agent's planner: WIRELESS_AGENT_PLANNER, else tools."""
+    return parse_planner(env_text("WIRELESS_AGENT_PLANNER") or "tools", "WIRELESS_AGENT_PLANNER")
+
+
+S = TypeVar("S", bound="RunSettings")
+
+
+@dataclass
+class RunSettings:
+    """What every run shares: the model backend, seconds per model call, the privacy filter.
+
+    AgentConfig, EvalConfig (evals/slicing_eval.py) and ChatOptions (chat/session.py) are these
+    plus their own knobs. Unset, the model and the timeout fall back to WIRELESS_AGENT_MODEL
+    and WIRELESS_AGENT_TIMEOUT (read here, once per config built).
+    """
+
+    model: str = field(default_factory=default_model)  # offline, ollama:M, openai:M, tiered:A,B
+    timeout_s: float = field(default_factory=default_timeout)  # per model call, all included
+    privacy: bool = True  # the privacy filter in the agent graph
+
+    def validate(self) -> None:
+        """Refuse, in one line (ConfigError), shared settings no run can use.
+
+        The model spec is checked where it is parsed (wireless_agent.models.parse_spec), once.
+        """
+        if not self.timeout_s > 0:
+            raise ConfigError(f"--timeout {self.timeout_s:g} must be more than 0 seconds")
+
+    def shared(self) -> dict[str, Any]:
+        """The shared settings by name (what another config built from this one takes)."""
+        return {f.name: getattr(self, f.name) for f in fields(RunSettings)}
+
+    def into(self, kind: type[S], **knobs: Any) -> S:
+        """A `kind` config with these shared settings, and `knobs` for its own fields."""
+        return kind(**{**self.shared(), **knobs})
+
+
+@dataclass
+class AgentConfig(RunSettings):
+    """How the agent runs: the shared settings, memory location and planning knobs."""
+
     memory_path: str | None = field(default_factory=lambda: env_text("WIRELESS_AGENT_MEMORY"))
     chroma_url: str | None = field(default_factory=chroma_url)
-    privacy: bool = True
     anticipate: bool = True
     k_examples: int = 4
     k_knowledge: int = 2
     k_episodes: int = 3
     max_replans: int = 2
-    timeout_s: float = field(default_factory=default_timeout)
+    # tools: the deterministic planner; model: the model proposes, the tools check
+    planner: PlannerMode = field(default_factory=default_planner)

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired
 
-from wireless_agent.state import AgentState
+from typing_extensions import TypedDict  # not typing's: pydantic validates these on 3.11
+
+from wireless_agent.state import AgentState, PlannerLog
 
 
-class AgentRecord(TypedDict):
+class Spend(TypedDict):
+    """What a decision cost, as every method logs it (evals.records.DecisionRow has it too)."""
+
+    reallocations: int  # admitted users moved to make room
+    model_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    latency_ms: float
+    fallback: bool  # the model's answer was unusable: the offline classifier decided
+
+
+class AgentRecord(Spend):
     """One decision of the agent as logged in decisions.jsonl (Decision.record)."""
 
     intent: str  # eMBB, URLLC or unclear
@@ -15,14 +28,9 @@ class AgentRecord(TypedDict):
     application: str
     source: str  # offline, model or fallback
     slice: str | None  # the slice admitted to, None if rejected
-    bandwidth: float
-    reallocations: int
+    bandwidth: float  # MHz
     replans: int
-    model_calls: int
-    prompt_tokens: int
-    completion_tokens: int
-    latency_ms: float
-    fallback: bool
+    planner: PlannerLog
     tier: str
     node_ms: dict[str, float]
     explanation: str
@@ -48,6 +56,8 @@ def agent_record(out: AgentState, ms: float, model: str) -> AgentRecord:
         "slice": intent["slice"] if plan["admit"] else None,
         "bandwidth": round(plan["bandwidth"], 4) if plan["admit"] else 0.0,
         "reallocations": len(plan["reallocate"]), "replans": plan["replans"],
+        # --planner model: who planned (model or fallback), its calls and rejections
+        "planner": plan.get("planner") or {"mode": "tools", "source": "tools"},
         "model_calls": spend["calls"], "prompt_tokens": spend["prompt_tokens"],
         "completion_tokens": spend["completion_tokens"], "latency_ms": round(ms, 3),
         "fallback": intent["source"] == "fallback",

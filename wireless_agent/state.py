@@ -86,6 +86,20 @@ class RoleContext(TypedDict):
     audit: dict[str, Any]
 
 
+class PlannerLog(TypedDict):
+    """Who planned a decision: the tools, or the model (`--planner model`) and its counts."""
+
+    mode: str  # tools or model
+    source: str  # tools, model (a checked model plan) or fallback (the tools decided)
+    route: NotRequired[str]  # structured or tools (the model read the network by tool calls)
+    calls: NotRequired[int]
+    replies: NotRequired[int]
+    proposals: NotRequired[int]
+    rejected: NotRequired[int]
+    tool_calls: NotRequired[list[str]]
+    error: NotRequired[str | None]
+
+
 class PlanRecord(TypedDict):
     """A checked plan (planner.Plan as a dict) with how often it was re-planned."""
 
@@ -98,6 +112,7 @@ class PlanRecord(TypedDict):
     min_bandwidth: float
     replans: int
     problems: list[str]
+    planner: NotRequired[PlannerLog]  # set by --planner model
 
 
 class StepResult(TypedDict):

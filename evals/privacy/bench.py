@@ -13,7 +13,7 @@ import chromadb
 from evals.privacy.cases import ADVERSARIAL, generate_cases, load_cases, profile_cases
 from evals.privacy.runner import MODES, Responder, Tally, make_filter, run_case
 from evals.privacy.subscribers import generate_subscribers
-from evals.results import write_atomic
+from evals.results import ResultsError, check_out_dir, write_atomic
 from wireless_agent.models.listing import scripted_label, scripted_tiers
 from wireless_agent.privacy import Profile, ProfileStore, load_policy
 from wireless_agent.privacy.checks import restating
@@ -35,7 +35,14 @@ def _out_dir(out_dir: str | Path | None) -> Path | None:
     if out.exists() and not out.is_dir():
         raise BenchInputError(f"--out {out} is a file; give a folder for privacy_summary.json "
                               "and privacy_cases.jsonl")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        check_out_dir(out)  # a file above it, or a folder nobody may write to
+        out.mkdir(parents=True, exist_ok=True)
+    except ResultsError as exc:
+        raise BenchInputError(str(exc)) from None
+    except OSError as exc:
+        raise BenchInputError(f"cannot write results in {out} ({exc.strerror}); give a folder "
+                              "you can write to") from None
     return out
 
 
@@ -120,29 +127,25 @@ def run_privacy_bench(
     filters = {(d, m): make_filter(m, src[0], store) for d, src in sources.items() for m in modes}
     detectors: dict[str, LeakDetector] = {}
     cells: dict[tuple[str, str], Tally] = {}
-    case_fh = (out / "privacy_cases.jsonl").open("w", encoding="utf-8") if out else None
-    try:
-        for case in cases:
-            domain = case["domain"]
-            if domain not in sources:
-                raise BenchInputError(f"case {case.get('id')!r}: domain {domain!r} is not one "
-                                      f"of {sorted(sources)}")
-            policy, profiles, group = sources[domain]
-            profile = profiles[int(case.get("subscriber", 0)) % len(profiles)]
-            det = detectors.setdefault(profile.subscriber_id, LeakDetector(profile, policy))
-            groups = [group] + (["adversarial"] if "generated" not in case.get("tags", []) else [])
-            for mode in modes:
-                tally, detail = run_case(case, profile, policy, filters[(domain, mode)],
-                                         backend, respond, det)
-                for g in groups:
-                    cells.setdefault((g, mode), Tally()).add(tally)
-                if case_fh is not None:
-                    row = {"id": case["id"], "domain": domain, "mode": mode,
-                           "tags": case.get("tags", []), **tally.metrics(), **detail}
-                    case_fh.write(json.dumps(row) + "\n")
-    finally:
-        if case_fh is not None:
-            case_fh.close()
+    case_rows: list[str] = []  # written with the summary at the end, whole or not at all
+    for case in cases:
+        domain = case["domain"]
+        if domain not in sources:
+            raise BenchInputError(f"case {case.get('id')!r}: domain {domain!r} is not one "
+                                  f"of {sorted(sources)}")
+        policy, profiles, group = sources[domain]
+        profile = profiles[int(case.get("subscriber", 0)) % len(profiles)]
+        det = detectors.setdefault(profile.subscriber_id, LeakDetector(profile, policy))
+        groups = [group] + (["adversarial"] if "generated" not in case.get("tags", []) else [])
+        for mode in modes:
+            tally, detail = run_case(case, profile, policy, filters[(domain, mode)],
+                                     backend, respond, det)
+            for g in groups:
+                cells.setdefault((g, mode), Tally()).add(tally)
+            if out is not None:
+                row = {"id": case["id"], "domain": domain, "mode": mode,
+                       "tags": case.get("tags", []), **tally.metrics(), **detail}
+                case_rows.append(json.dumps(row) + "\n")
     summary: dict[str, Any] = {
         "backend": backend,
         "label": _label(backend, label),
@@ -164,5 +167,6 @@ def run_privacy_bench(
                 m["added_ms_median"] = round(
                     m["ms_without_store_median"] - cell["off"]["ms_without_store_median"], 4)
     if out is not None:
+        write_atomic(out / "privacy_cases.jsonl", "".join(case_rows))
         write_atomic(out / "privacy_summary.json", json.dumps(summary, indent=2))
     return summary

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +17,15 @@ from wireless_agent.privacy.names import redact_names
 
 
 @dataclass
-class ChatOptions:
-    """How a chat starts: scenario, model, where memory and sessions live."""
+class ChatOptions(config.RunSettings):
+    """How a chat starts: the shared settings (model, timeout_s, privacy), scenario, where
+    memory and sessions live."""
 
     scenario: str = "center"
-    model: str = field(default_factory=config.default_model)
     memory: Path | None = None  # None: an ephemeral memory
     session: str | None = None  # None: nothing is kept after the chat ends
     session_dir: Path | None = None  # None: the memory folder
     slots: int = DEFAULT_SLOTS
-    privacy: bool = True
-    timeout_s: float = field(default_factory=config.default_timeout)
 
 
 def session_folder(options: ChatOptions) -> Path:
@@ -88,6 +86,7 @@ class ChatSession:
         from wireless_agent.config import AgentConfig
         from wireless_agent.memory.store import AgentMemory
 
+        options.validate()
         self.options = options
         self._names: set[str] = set()  # names the user told, to redact wherever they recur
         backend = self._make_backend(options.model)  # a bad spec fails before anything opens
@@ -108,9 +107,8 @@ class ChatSession:
                   else AgentMemory.ephemeral())
         # Chat arrivals are whatever the operator types, so the scenario's traffic profile
         # says nothing about who comes next: no anticipation.
-        config = AgentConfig(model=options.model.strip() if backend is not None else "offline",
-                             memory_path=None, privacy=options.privacy,
-                             anticipate=False, timeout_s=options.timeout_s)
+        config = options.into(AgentConfig, memory_path=None, anticipate=False,
+                              model=options.model.strip() if backend is not None else "offline")
         self.agent = SlicingAgent(config, memory=memory, backend=backend,
                                   privacy=_privacy_filter() if options.privacy else None)
         self.records: list[dict[str, Any]] = []

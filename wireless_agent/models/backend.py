@@ -14,7 +14,12 @@ from pydantic import BaseModel, SecretStr
 from wireless_agent import boundary
 from wireless_agent.config import env_text
 from wireless_agent.models import wire
-from wireless_agent.models.endpoints import ollama_host, openai_base_url, openai_key
+from wireless_agent.models.endpoints import (
+    DEFAULT_OPENAI_BASE_URL,
+    ollama_host,
+    openai_base_url,
+    openai_key,
+)
 from wireless_agent.models.errors import BackendError
 from wireless_agent.models.once import warn_once
 from wireless_agent.models.parsing import Validator, parse_reply
@@ -79,16 +84,17 @@ def _to_messages(prompt: Any) -> list[BaseMessage]:
     return list(convert_to_messages(list(prompt)))
 
 
-def _strict_schema(node: Any) -> Any:
-    """A copy of a JSON schema in the subset OpenAI's strict mode accepts."""
+def _strict_schema(node: Any, lengths: bool = False) -> Any:
+    """A copy of a JSON schema in the subset OpenAI's strict mode accepts (with `lengths`,
+    string length bounds kept, for servers whose grammar enforces them)."""
+    drop = ("default",) if lengths else ("minLength", "maxLength", "default")
     if isinstance(node, dict):
-        out = {k: _strict_schema(v) for k, v in node.items()
-               if k not in ("minLength", "maxLength", "default")}
+        out = {k: _strict_schema(v, lengths) for k, v in node.items() if k not in drop}
         if out.get("type") == "object" and "properties" in out:
             out["additionalProperties"] = False
         return out
     if isinstance(node, list):
-        return [_strict_schema(v) for v in node]
+        return [_strict_schema(v, lengths) for v in node]
     return node
 
 
@@ -214,6 +220,11 @@ class ModelBackend:
             if key is None:
                 raise BackendError(f"{self.name} needs OPENAI_API_KEY in the environment")
             fmt = openai_response_format(schema)["json_schema"]
+            if fmt["strict"] and not openai_base_url().startswith(DEFAULT_OPENAI_BASE_URL):
+                # Only OpenAI's own strict mode refuses length bounds. A local server's
+                # grammar enforces them, and that is what ends a small model's string that
+                # would otherwise run to the token bound (SmolLM2 on llama-server did).
+                fmt = {**fmt, "schema": _strict_schema(js, lengths=True)}
             body = {"model": self.spec.model, "messages": messages, "temperature": 0.0,
                     "max_tokens": self.max_tokens, "stream": True,
                     "stream_options": {"include_usage": True},

@@ -32,6 +32,15 @@ def _record(plan: Plan, problems: list[str]) -> PlanRecord:
 
 def planning(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Plan the admission; a plan that breaks a limit is re-planned, then falls back."""
+    if runtime.context.config.planner == "model" and not state["intent"].get("unclear"):
+        from wireless_agent.model_planner import model_planning  # --planner model
+
+        return model_planning(dict(state), runtime, deterministic)
+    return deterministic(state, runtime)
+
+
+def deterministic(state: Any, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """The deterministic planner (`--planner tools`): tools compute the plan, checks gate it."""
     t0 = time.perf_counter()
     ctx = runtime.context
     if state["intent"].get("unclear"):

@@ -1,0 +1,107 @@
+"""`--planner model`: proposals checked by the tools, re-planned, then the deterministic fallback.
+
+The model's answers here come from the scripted OpenAI fake on 127.0.0.1 (labelled scripted);
+the same paths run against real small models in tests/test_real_models.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evals.results import read_jsonl
+from evals.slicing_eval import EvalConfig, EvalError, Evaluation
+from wireless_agent.testing import Reply
+from wireless_agent.testing.openai_server import FakeOpenAIServer
+
+
+def _is_plan(body: dict[str, Any]) -> bool:
+    return "plan one admission" in json.dumps(body.get("messages", ""))
+
+
+def _perceive(body: dict[str, Any]) -> Reply:
+    return Reply.json({"slice": "eMBB", "application": "scripted", "latency_ms": 20.0,
+                       "min_rate_mbps": 100.0, "confidence": 0.9})
+
+
+def _run(tmp_path: Path, users: int = 2) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    # north's first two users ask for eMBB.
+    cfg = EvalConfig(scenarios=["north"], methods=["agent"], users=[users],
+                     model="openai:gpt-fake", warmup=0, timeout_s=5.0, planner="model")
+    rows = Evaluation(cfg, tmp_path / "r").run()
+    return rows[0], read_jsonl(tmp_path / "r" / "decisions.jsonl")
+
+
+def test_a_checked_model_plan_is_acted_on(tmp_path: Path, openai_fake: FakeOpenAIServer
+                                          ) -> None:
+    def answer(body: dict[str, Any]) -> Reply:
+        if body.get("tools"):  # offered tools, this scripted server answers in text: no calls
+            return Reply(content="I cannot call tools.")
+        if _is_plan(body):
+            return Reply.json({"slice": "eMBB", "admit": True, "bandwidth_mhz": 12.5,
+                               "reallocate": [], "reason": "scripted"})
+        return _perceive(body)
+
+    openai_fake.responder = answer
+    row, lines = _run(tmp_path)
+    assert [x["planner"] for x in lines] == ["model", "model"]
+    assert [x["bandwidth"] for x in lines] == [12.5, 12.5]  # the model's figure, not the fill
+    assert row["planner"] == "model" and row["planner_fallbacks"] == 0
+    assert row["min_rate_violations"] == 0
+    # The first decision offered tools once; a server that made no call is not offered again.
+    offered = [r for r in openai_fake.requests if r.body and r.body.get("tools")]
+    assert len(offered) == 1
+    assert lines[0]["planner_calls"] == 2 and lines[1]["planner_calls"] == 1
+
+
+def test_a_plan_that_breaks_a_limit_is_replanned_then_falls_back(
+        tmp_path: Path, openai_fake: FakeOpenAIServer) -> None:
+    def answer(body: dict[str, Any]) -> Reply:
+        if body.get("tools"):
+            return Reply(content="no tools here")
+        if _is_plan(body):  # 4 MHz is under eMBB's 6 MHz floor every time
+            return Reply.json({"slice": "eMBB", "admit": True, "bandwidth_mhz": 4.0,
+                               "reallocate": [], "reason": "scripted"})
+        return _perceive(body)
+
+    openai_fake.responder = answer
+    row, lines = _run(tmp_path, users=1)
+    line = lines[0]
+    assert line["planner"] == "fallback"
+    assert line["planner_proposals"] == 3 and line["planner_rejected"] == 3  # 1 + 2 re-plans
+    assert line["error"].startswith("planner: no model plan passed the checks")
+    assert line["admitted"] and line["bandwidth"] >= 6.0  # the deterministic planner's plan
+    assert row["planner_fallbacks"] == 1 and row["min_rate_violations"] == 0
+    replans = [r for r in openai_fake.requests if r.body and _is_plan(r.body)
+               and "rejected by the checks" in json.dumps(r.body["messages"])]
+    assert len(replans) == 2 and "outside 6-20 MHz" in json.dumps(replans[0].body)
+
+
+def test_tool_calls_are_run_and_their_results_sent_back(
+        tmp_path: Path, openai_fake: FakeOpenAIServer) -> None:
+    plan = {"slice": "eMBB", "admit": True, "bandwidth_mhz": 10.0, "reallocate": [],
+            "reason": "scripted"}
+
+    def answer(body: dict[str, Any]) -> Reply:
+        if body.get("tools"):
+            if body["messages"][-1]["role"] == "tool":
+                return Reply.json(plan)
+            return Reply.tool_call("min_bandwidth", {"slice": "eMBB"})
+        return _perceive(body)
+
+    openai_fake.responder = answer
+    row, lines = _run(tmp_path, users=1)
+    assert lines[0]["planner"] == "model" and lines[0]["bandwidth"] == 10.0
+    back = [r.body for r in openai_fake.requests if r.body and r.body.get("tools")][-1]
+    tool_result = json.loads(back["messages"][-1]["content"])
+    assert tool_result["slice"] == "eMBB" and tool_result["min_bandwidth_mhz"] >= 6.0
+
+
+def test_planner_model_needs_a_model() -> None:
+    with pytest.raises(EvalError, match="--planner model needs a model backend"):
+        EvalConfig(model="offline", planner="model").validate()
+    with pytest.raises(ValueError, match="--planner 'llm' is unknown"):  # one line either way
+        EvalConfig(model="openai:x", planner="llm").validate()

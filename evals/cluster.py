@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import socket
 import tempfile
 import threading
@@ -127,9 +128,17 @@ def open_cluster(spec: str, threads: int) -> Cluster:
         raise ClusterError(f"--cluster needs Dask distributed: {INSTALL}") from None
     if parsed.local:
         # Processes, not threads: the agent is Python work that one GIL would serialise.
-        local = LocalCluster(n_workers=parsed.workers, threads_per_worker=threads,
-                             processes=True, host="127.0.0.1", dashboard_address=None,
-                             silence_logs=logging.ERROR)
+        # Ctrl-C reaches the terminal's whole process group: workers started with SIGINT
+        # ignored leave it to the driver, which stops them (no traceback from each worker).
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            local = LocalCluster(n_workers=parsed.workers, threads_per_worker=threads,
+                                 processes=True, host="127.0.0.1", dashboard_address=None,
+                                 silence_logs=logging.ERROR)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         return Cluster(Client(local), local)
     return Cluster(_join(Client, parsed.address, spec))
 

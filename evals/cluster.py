@@ -8,6 +8,7 @@ import logging
 import os
 import pickle
 import shutil
+import signal
 import socket
 import tempfile
 import threading
@@ -206,10 +207,18 @@ def open_cluster(spec: str, threads: int, agent: bool = True) -> Cluster:
             trained = ThreadPoolExecutor(1, thread_name_prefix="intent-train").submit(
                 _train_classifier)
         # Processes, not threads: the agent is Python work that one GIL would serialise.
-        with _forked_workers(agent) as env:
-            local = LocalCluster(n_workers=parsed.workers, threads_per_worker=threads,
-                                 processes=True, host="127.0.0.1", dashboard_address=None,
-                                 silence_logs=logging.ERROR, env=env)
+        # Ctrl-C reaches the terminal's whole process group: workers started with SIGINT
+        # ignored leave it to the driver, which stops them (no traceback from each worker).
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            with _forked_workers(agent) as env:
+                local = LocalCluster(n_workers=parsed.workers, threads_per_worker=threads,
+                                     processes=True, host="127.0.0.1", dashboard_address=None,
+                                     silence_logs=logging.ERROR, env=env)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         return Cluster(Client(local), local, trained)
     return Cluster(_join(Client, parsed.address, spec))
 

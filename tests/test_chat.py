@@ -219,7 +219,8 @@ def test_model_answers_with_tool_calls(openai_fake: FakeOpenAIServer, tmp_path: 
     out = chat("--memory", str(tmp_path / "mem"), "--model", "openai:gpt-fake",
                input="I need to control a robot arm on the factory floor\n"
                      "how loaded is URLLC?\n")
-    assert re.search(r"intent\s+URLLC robot_control, confidence 0\.90 \(openai:gpt-fake\)", out)
+    assert re.search(r"intent\s+URLLC robot_control, confidence 0\.90 "
+                     r"\(openai:gpt-fake \(scripted fake\)\)", out)
     assert "URLLC carries 1 user on 5.0 of 30 MHz, so it is 17% loaded." in out
     asked, answered = openai_fake.chat_requests[1:]
     assert {t["function"]["name"] for t in asked["tools"]} == {

@@ -262,8 +262,9 @@ def test_list_backends_rows(openai_fake: FakeOpenAIServer, ollama_fake: FakeOlla
     rows = list_backends()
     assert rows[0]["backend"] == "offline"
     assert {"backend": "ollama", "model": "qwen2.5:3b", "status": "available",
-            "detail": "3B Q4_K_M"} in rows
-    assert any(r["backend"] == "openai" and r["model"] == "gpt-fake" for r in rows)
+            "detail": "scripted fake server, not a real model; 3B Q4_K_M"} in rows
+    assert any(r["backend"] == "openai" and r["model"] == "gpt-fake"
+               and r["detail"].startswith("scripted fake server") for r in rows)
     assert all(KEY not in str(r) for r in rows)
 
     monkeypatch.delenv("OPENAI_API_KEY")

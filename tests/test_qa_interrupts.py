@@ -57,3 +57,32 @@ def test_ctrl_c_stops_a_parallel_eval_promptly_and_resume_finishes_it(tmp_path: 
     keys = {(r["unit"], r["step"]) for r in rows}
     assert len(keys) == len(rows) == TOTAL  # none lost, none doubled
     assert _lines(out / "units.jsonl") == 2 * 4 * 4 * 2  # one per (scenario, method, seed, N)
+
+
+def _new_group_default_sigint() -> None:
+    # A terminal's Ctrl-C reaches the whole foreground process group: the driver and the
+    # Dask worker processes it started.
+    os.setpgrp()
+    _default_sigint()
+
+
+@pytest.mark.slow
+def test_ctrl_c_of_a_local_cluster_run_is_one_line_and_workers_print_no_traceback(
+        tmp_path: Path) -> None:
+    """Before: every Dask worker process printed a KeyboardInterrupt traceback."""
+    pytest.importorskip("distributed")
+    out = tmp_path / "run"
+    env = {**os.environ, "WIRELESS_AGENT_MEMORY": str(tmp_path / "mem")}
+    proc = subprocess.Popen([CLI, "eval", *GRID, "--cluster", "local:2", "--out", str(out)],
+                            env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_new_group_default_sigint)
+    deadline = time.monotonic() + 120
+    while _lines(out / "decisions.jsonl") < 100 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert proc.poll() is None, proc.communicate()
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err[-2000:]
+    errors = [x for x in err.splitlines() if x.startswith("error:")]
+    assert len(errors) == 1 and "--resume" in errors[0], err[-2000:]

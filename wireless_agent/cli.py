@@ -220,9 +220,10 @@ def eval_(
         if guarded(lambda: parse_spec(cfg.model)).provider != "tiered":
             guarded(lambda: check_backend(cfg.model, timeout_s=min(cfg.timeout_s, 10.0)))
         else:
-            from wireless_agent.models.tiered import thresholds_from_env
+            from wireless_agent.models.tiered import cooldown_from_env, thresholds_from_env
 
             guarded(thresholds_from_env)  # a bad WIRELESS_AGENT_TIER_THRESHOLDS, before writing
+            guarded(cooldown_from_env)  # ... and WIRELESS_AGENT_TIER_COOLDOWN_S
     out = out or Path("results") / time.strftime("eval-%Y%m%d-%H%M%S")
     if sweep_threshold:
         _sweep(cfg, out, cfg.timeout_s)

@@ -47,7 +47,7 @@ def _model(session: ChatSession, console: Console, arg: str) -> bool:
 
     spec = arg.strip()
     if not spec:
-        render.note(console, f"model: {session.model} (switch with /model offline, "
+        render.note(console, f"model: {session.model_label} (switch with /model offline, "
                     "ollama:MODEL or openai:MODEL)")
         return True
     try:
@@ -55,7 +55,7 @@ def _model(session: ChatSession, console: Console, arg: str) -> bool:
     except (ModelSpecError, BackendError) as exc:
         render.error(console, f"{exc}; still using {session.model}")
         return True
-    render.note(console, f"model: {session.model}")
+    render.note(console, f"model: {session.model_label}")
     return True
 
 

@@ -57,7 +57,7 @@ def welcome(console: Console, session: ChatSession) -> None:
     """Who the chat is, what network it runs, and what to type."""
     net = session.network
     _line(console, ("wireless-agent chat", "bold"),
-          f": {net.scenario} scenario, model {session.model}, room for {net.slots} arrivals "
+          f": {net.scenario} scenario, model {session.model_label}, room for {net.slots} arrivals "
           "(eMBB 90 MHz, URLLC 30 MHz).")
     _line(console, "Type what a subscriber needs, or ask about the network. For example:")
     for ex in EXAMPLES:
@@ -122,7 +122,7 @@ def decision(console: Console, rec: dict[str, Any]) -> None:
     """A decision's four stages: intent, recall after privacy, plan, result and slice loads."""
     i, p, r, pv = rec["intent"], rec["plan"], rec["result"], rec["privacy"]
     _line(console, (f"user {rec['user']}", "bold"), f" \"{rec['request']}\" (CQI {rec['cqi']})")
-    source = i["source"] if i["source"] != "model" else rec["model"]
+    source = i["source"] if i["source"] != "model" else rec.get("model_label", rec["model"])
     _line(console, ("  intent    ", "dim"), (i["slice"], "bold"),
           f" {i['application']}, confidence {i['confidence']:.2f} ({source})")
     # -- intent (issue 13): stated figures, and the clarifying question for an unclear request

@@ -151,7 +151,7 @@ def run_chat(options: ChatOptions, console: Console | None = None,
         else:
             net = session.network
             render.note(console, f"wireless-agent chat: {net.scenario} scenario, model "
-                        f"{session.model}, room for {net.slots} arrivals")
+                        f"{session.model_label}, room for {net.slots} arrivals")
         if session.mismatches:
             render.error(console, f"{session.mismatches} stored decision(s) came out differently "
                          "when replayed; the network shows what the environment allows now")

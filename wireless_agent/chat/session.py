@@ -89,6 +89,7 @@ class ChatSession:
         options.validate()
         self.options = options
         self._names: set[str] = set()  # names the user told, to redact wherever they recur
+        self._labels: dict[str, str] = {}  # model spec -> its label (a server is asked once)
         backend = self._make_backend(options.model)  # a bad spec fails before anything opens
         self.store: SessionStore | None = None
         stored: dict[str, Any] = {"meta": {}, "events": []}
@@ -138,6 +139,17 @@ class ChatSession:
     def model(self) -> str:
         """The model spec in use."""
         return self.agent.config.model if self.agent.backend is not None else "offline"
+
+    @property
+    def model_label(self) -> str:
+        """The model as the chat names it: marked when a scripted fake server answers."""
+        spec = self.model
+        if spec not in self._labels:
+            from wireless_agent.models.listing import scripted_label, scripted_tiers
+
+            self._labels[spec] = (spec if spec == "offline"
+                                  else scripted_label(spec, scripted_tiers(spec)))
+        return self._labels[spec]
 
     def switch_model(self, spec: str) -> None:
         """Use `spec` from now on; raises ModelSpecError/BackendError and keeps the old one."""
@@ -283,6 +295,7 @@ class ChatSession:
             "changed": changed,
             "explanation": out["explanation"],
             "model": self.model,
+            "model_label": self.model_label,  # a scripted fake says so here and on screen
             "model_error": errors[0] if errors else None,
         }
 

@@ -107,6 +107,9 @@ def check_backend(spec: str, timeout_s: float = 5.0) -> None:
             _check_openai(single, timeout_s)
 
 
+SCRIPTED_DETAIL = "scripted fake server, not a real model"
+
+
 def list_backends(timeout_s: float = 3.0) -> list[dict[str, str]]:
     """Rows {backend, model, status, detail} for offline, local Ollama models and OpenAI."""
     rows = [{"backend": "offline", "model": "", "status": "ready",
@@ -117,10 +120,13 @@ def list_backends(timeout_s: float = 3.0) -> list[dict[str, str]]:
         rows.append({"backend": "ollama", "model": "", "status": "unreachable",
                      "detail": str(exc)})
     else:
+        fake = _says_scripted(f"{ollama_host()}/api/tags", timeout_s)
         for m in models:
             details = m.get("details") or {}
             detail = " ".join(str(details[k]) for k in ("parameter_size", "quantization_level")
                               if details.get(k)) or f"at {ollama_host()}"
+            if fake:  # a scripted fake never passes for a real model, here either
+                detail = f"{SCRIPTED_DETAIL}; {detail}"
             rows.append({"backend": "ollama", "model": str(m.get("name", "")),
                          "status": "available", "detail": detail})
         if not models:
@@ -146,7 +152,10 @@ def _openai_rows(timeout_s: float) -> list[dict[str, str]]:
     if not ids:
         return [{"backend": "openai", "model": "", "status": "configured",
                  "detail": f"key set; {base} does not list models"}]
-    return [{"backend": "openai", "model": i, "status": "available", "detail": base}
+    fake = _says_scripted(f"{base}/models", timeout_s,
+                          {"Authorization": f"Bearer {openai_key()}"})
+    detail = f"{SCRIPTED_DETAIL}; {base}" if fake else base
+    return [{"backend": "openai", "model": i, "status": "available", "detail": detail}
             for i in ids]
 
 

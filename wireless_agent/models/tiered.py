@@ -361,16 +361,29 @@ class TieredBackend:
 def thresholds_from_env() -> list[float] | None:
     """Thresholds from WIRELESS_AGENT_TIER_THRESHOLDS, or None when it is unset."""
     raw = env_text(THRESHOLDS_ENV)
-    return parse_thresholds(raw) if raw else None
+    if not raw:
+        return None
+    try:
+        values = parse_thresholds(raw)
+    except ModelSpecError:
+        values = []
+    if not values or any(not 0.0 <= t <= 1.0 for t in values):  # the variable named, not a list
+        raise ModelSpecError(f"{THRESHOLDS_ENV}={raw!r}: write comma-separated confidences "
+                             "in [0, 1], one per tier, e.g. 0.97,0.8")
+    return values
 
 
 def cooldown_from_env() -> float:
     """The cool-down from WIRELESS_AGENT_TIER_COOLDOWN_S (seconds), else the default."""
     raw = env_text(COOLDOWN_ENV)
     try:
-        return float(raw) if raw else COOLDOWN_S
+        value = float(raw) if raw else COOLDOWN_S
     except ValueError:
-        raise ModelSpecError(f"{COOLDOWN_ENV}={raw!r}: write a number of seconds") from None
+        value = -1.0
+    if not 0.0 <= value < float("inf"):  # negative, nan or inf: no cool-down anyone meant
+        raise ModelSpecError(f"{COOLDOWN_ENV}={raw!r}: write a number of seconds from 0, "
+                             "e.g. 30")
+    return value
 
 
 def make_tiered(

@@ -59,3 +59,10 @@ def test_a_negative_campus_seed_is_one_line(tmp_path: Path, command: str) -> Non
         args += ["--out", str(tmp_path / "run"), "--no-plots"]
     assert "campus seed '-1'" in one_line(args)
     assert not (tmp_path / "run").exists()
+
+
+def test_resume_of_a_folder_without_a_run_is_refused(tmp_path: Path) -> None:
+    """Before: `--resume` on a new folder silently started a fresh default run there."""
+    line = one_line(["eval", "--out", str(tmp_path / "nothing-here"), "--resume"])
+    assert "holds no run to continue" in line and "drop --resume" in line
+    assert not (tmp_path / "nothing-here").exists()

@@ -117,7 +117,8 @@ def _resumed_config(ctx: typer.Context, given: Any, out: Path) -> Any:
 
     stored = guarded(lambda: read_manifest(out))
     if stored is None:
-        return given
+        fail(f"--resume: {out} holds no run to continue (no manifest.json); drop --resume to "
+             "start one there, or give the --out of an earlier run")
     values = {k: v for k, v in stored.items() if k in EvalConfig.__dataclass_fields__}
     for option, fld in _IDENTITY.items():
         source = ctx.get_parameter_source(option)

@@ -185,12 +185,18 @@ def test_warmup_profile_is_fast(classify) -> None:
     assert profile.episodes == 10 and profile.records == 300
 
 
-def _online(spec: str, users: int, classify) -> tuple[float, float, int, int, int, float]:
-    """The planner alone (classifier labels, warm-up profile) against the optimum."""
+def _online(spec: str, users: int, classify, warmup_users: int | None = None
+            ) -> tuple[float, float, int, int, int, float]:
+    """The planner alone (classifier labels, warm-up profile) against the optimum.
+
+    The warm-up episodes are `warmup_users` long (default `users`; the eval draws them as
+    long as its longest N).
+    """
     scenario = load_scenario(spec, users=users)
     population = load_population(spec.split(":")[0] if spec.startswith("campus") else spec,
                                  seed=int(spec.split(":")[1]) if ":" in spec else 0)
-    profile = warmup_profile(population, 10, users, classify, first_seed=WARMUP_SEED)
+    profile = warmup_profile(population, 10, warmup_users or users, classify,
+                             first_seed=WARMUP_SEED)
     env = SlicingEnv(scenario, users=users)
     env.reset(seed=0)
     ep_users, per_mhz = episode_per_mhz(env)
@@ -238,6 +244,27 @@ def test_planner_meets_the_targets_on_campuses(users: int, classify) -> None:
     assert all(r[2] >= r[3] - 2 for r in runs)
     assert np.mean([r[2] - r[3] for r in runs]) >= -1
     assert all(r[4] == 0 for r in runs)
+
+
+HELD_OUT = range(100, 110)  # campus seeds never looked at while tuning (that was 20-59)
+# Share of held-out episodes meeting the per-episode target, as measured (8, 6, 10, 10 of 10):
+# at N = 30 and 60 the rule still misses episodes whose eMBB arrivals differ from the profile
+# (see README).
+MIN_RATE = {30: 0.8, 60: 0.6, 120: 1.0, 200: 1.0}
+
+
+@pytest.mark.slow
+def test_planner_meets_the_per_episode_target_on_held_out_campuses(classify) -> None:
+    # Every (N, seed) its own episode, warm-up as long as the eval's longest N (200).
+    met = {n: [_ok(_online(f"campus:{seed}", n, classify, warmup_users=200))
+               for seed in HELD_OUT] for n in (30, 60, 120, 200)}
+    rate = {n: float(np.mean(v)) for n, v in met.items()}
+    assert all(rate[n] >= MIN_RATE[n] for n in met), rate
+
+
+def _ok(run: tuple[float, float, int, int, int, float]) -> bool:
+    tp, best, admitted, best_admitted, violations, _ = run
+    return tp >= 0.98 * best and admitted >= best_admitted - 1 and violations == 0
 
 
 @pytest.mark.slow

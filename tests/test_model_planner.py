@@ -105,3 +105,34 @@ def test_planner_model_needs_a_model() -> None:
         EvalConfig(model="offline", planner="model").validate()
     with pytest.raises(ValueError, match="--planner 'llm' is unknown"):  # one line either way
         EvalConfig(model="openai:x", planner="llm").validate()
+
+
+def test_the_optimisers_figures_pass_the_checks_when_copied() -> None:
+    """What `optimise` reports is safe to copy verbatim: rounding never breaks a capacity."""
+    import numpy as np
+
+    from env.scenarios import load_scenario
+    from env.slicing_env import SlicingEnv
+    from wireless_agent.model_planner import PlanningTools, PlanProposal, check_proposal, to_plan
+
+    env = SlicingEnv(load_scenario("center", users=30), users=30)
+    env.reset(seed=0)
+    checked = 0
+    for _ in range(30):
+        user = env.current.user
+        pm = float(env.rate_model.per_mhz(user.cqi))
+        tools = PlanningTools(env, 1, pm, user.cqi, env.t)
+        best = tools.optimise("eMBB")
+        if best["admit"]:
+            plan = to_plan(PlanProposal.model_validate({**best, "slice": "eMBB"}), env, pm)
+            assert check_proposal(plan, env, pm) is None, best
+            checked += 1
+            realloc = np.full(env.length, -1.0)
+            for slot, mhz in plan.reallocate.items():
+                realloc[slot] = mhz
+            env.step({"intent": 1, "admit": 1, "bandwidth": np.array([plan.bandwidth]),
+                      "reallocate": realloc})
+        else:
+            env.step({"intent": 1, "admit": 0, "bandwidth": np.array([0.0]),
+                      "reallocate": np.full(env.length, -1.0)})
+    assert checked >= 5  # the slice filled up: capacities were in play

@@ -142,9 +142,12 @@ class PlanningTools:
         spec = slice_by_name(slice)
         env = self.env
         plan = plan_admission(spec.index, self.per_mhz, self.slot, env.slice_of, env.per_mhz)
+        # Unrounded: a model copies these figures, and figures rounded to 3 decimals summed
+        # past a full slice's capacity or under a floor (Gemma's copies were rejected at
+        # "90.00 of 90 MHz"); no rounding is safe both ways when every user sits at its floor.
         return {"slice": spec.name, "admit": plan.admit,
-                "bandwidth_mhz": round(plan.bandwidth, 3),
-                "reallocate": [{"user": s + 1, "mhz": round(b, 3)}
+                "bandwidth_mhz": float(plan.bandwidth),
+                "reallocate": [{"user": s + 1, "mhz": float(b)}
                                for s, b in sorted(plan.reallocate.items())
                                if abs(b - float(env.bandwidth[s])) > 1e-6],
                 "reason": plan.reason}

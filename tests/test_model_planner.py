@@ -136,3 +136,26 @@ def test_the_optimisers_figures_pass_the_checks_when_copied() -> None:
             env.step({"intent": 1, "admit": 0, "bandwidth": np.array([0.0]),
                       "reallocate": np.full(env.length, -1.0)})
     assert checked >= 5  # the slice filled up: capacities were in play
+
+
+def test_a_plan_outside_the_limits_parses_and_is_rejected_by_the_checks(
+        tmp_path: Path, openai_fake: FakeOpenAIServer) -> None:
+    # A grammar cannot bound a float: a real model proposed 25 MHz for a user; that reply is
+    # well formed (it parses), and it is the checks that refuse it, then the re-plan holds.
+    plans = iter([25.0, 12.0, 12.0])
+
+    def answer(body: dict[str, Any]) -> Reply:
+        if body.get("tools"):
+            return Reply(content="I cannot call tools.")
+        if _is_plan(body):
+            return Reply.json({"slice": "eMBB", "admit": True, "bandwidth_mhz": next(plans),
+                               "reallocate": [], "reason": "scripted"})
+        return _perceive(body)
+
+    openai_fake.responder = answer
+    row, lines = _run(tmp_path, users=1)
+    first = lines[0]
+    assert first["planner"] == "model" and first["bandwidth"] == 12.0
+    assert first["planner_replies"] == first["planner_proposals"] == 2  # both parsed
+    assert first["planner_rejected"] == 1  # 25 MHz refused by check_plan, not by the parser
+    assert row["planner_fallbacks"] == 0

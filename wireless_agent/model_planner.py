@@ -46,7 +46,9 @@ class Reallocation(BaseModel):
     """A new bandwidth for a user already in the slice."""
 
     user: int = Field(ge=1, le=10_000)
-    mhz: float = Field(ge=0, le=20)
+    # The slice's limits are stated, not enforced here: a grammar cannot bound a float, and a
+    # plan outside them is the checks' to reject (counted, re-planned), not a parse failure.
+    mhz: float = Field(description="new MHz for this user, within the slice's per-user limits")
 
 
 class PlanProposal(BaseModel):
@@ -54,7 +56,8 @@ class PlanProposal(BaseModel):
 
     slice: Literal["eMBB", "URLLC"]
     admit: bool
-    bandwidth_mhz: float = Field(ge=0, le=20)
+    bandwidth_mhz: float = Field(description="MHz for the arriving user, within the slice's "
+                                 "per-user limits")
     reallocate: list[Reallocation] = Field(max_length=MAX_MEMBERS_SHOWN)
     reason: str = Field(max_length=120)
 

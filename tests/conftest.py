@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from wireless_agent.cli import app
 from wireless_agent.testing.ollama_server import FakeOllamaServer
 from wireless_agent.testing.openai_server import FakeOpenAIServer
 
@@ -119,3 +121,13 @@ def real_model(request: pytest.FixtureRequest, local_models: object,
     for key, value in model.environ().items():
         monkeypatch.setenv(key, value)
     return model
+
+
+def one_line(args: list[str]) -> str:
+    """Run the CLI in-process; assert it failed with exactly one line, and return it."""
+    res = CliRunner().invoke(app, args)
+    lines = [x for x in res.stderr.splitlines() if x.strip()]
+    assert res.exit_code == 2, (res.exit_code, res.stdout, res.stderr, res.exception)
+    assert len(lines) == 1 and lines[0].startswith("error:"), res.stderr
+    assert "Traceback" not in res.stdout + res.stderr
+    return lines[0]

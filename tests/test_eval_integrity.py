@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import one_line
 from typer.testing import CliRunner
 
 from evals.results import exclusive
@@ -24,16 +25,6 @@ SMALL = ["--scenario", "north", "--methods", "agent,greedy", "--users", "3,6", "
 BOTH = {"slice": "eMBB", "application": "video", "latency_ms": 50.0, "min_rate_mbps": 100.0,
         "confidence": 0.9, "intent": "video", "bandwidth": 10, "rate": 500.0, "latency": 50,
         "can_accommodate": True}
-
-
-def one_line(args: list[str]) -> str:
-    """Run the CLI in-process; assert it failed with exactly one line, and return it."""
-    res = CliRunner().invoke(app, args)
-    lines = [x for x in res.stderr.splitlines() if x.strip()]
-    assert res.exit_code == 2, (res.exit_code, res.stdout, res.stderr, res.exception)
-    assert len(lines) == 1 and lines[0].startswith("error:"), res.stderr
-    assert "Traceback" not in res.stdout + res.stderr
-    return lines[0]
 
 
 def ok(args: list[str]) -> str:

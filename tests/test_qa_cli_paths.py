@@ -5,20 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from conftest import one_line
 
 from evals.slicing_eval import EvalConfig, Evaluation
-from wireless_agent.cli import app
-
-
-def one_line(args: list[str]) -> str:
-    """Run the CLI in-process; assert it failed with exactly one line, and return it."""
-    res = CliRunner().invoke(app, args)
-    lines = [x for x in res.stderr.splitlines() if x.strip()]
-    assert res.exit_code == 2, (res.exit_code, res.stdout, res.stderr, res.exception)
-    assert len(lines) == 1 and lines[0].startswith("error:"), res.stderr
-    assert "Traceback" not in res.stdout + res.stderr
-    return lines[0]
 
 
 def test_plot_on_an_interrupted_run_says_to_resume_it(tmp_path: Path) -> None:

@@ -5,21 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import one_line
 from typer.testing import CliRunner
 
 from wireless_agent.cli import app
 
 SMALL = ["privacy-bench", "--subscribers", "2", "--cases-per-domain", "2"]
-
-
-def one_line(args: list[str]) -> str:
-    """Run the CLI in-process; assert it failed with exactly one line, and return it."""
-    res = CliRunner().invoke(app, args)
-    lines = [x for x in res.stderr.splitlines() if x.strip()]
-    assert res.exit_code == 2, (res.exit_code, res.stdout, res.stderr, res.exception)
-    assert len(lines) == 1 and lines[0].startswith("error:"), res.stderr
-    assert "Traceback" not in res.stdout + res.stderr
-    return lines[0]
 
 
 def test_a_read_only_out_gets_one_line(readonly_dir: Path) -> None:

@@ -180,3 +180,30 @@ def test_a_refused_request_is_a_format_fault_not_an_outage(real_model: Any) -> N
     assert exc.status == 400 and "missing" in exc.message  # the server's error, kept whole
     assert rejects_format(exc)  # the backend asks in the next form
     assert not is_outage(exc.message)  # and the tier is not cooled down for it
+
+
+def test_typed_personal_data_never_reaches_the_real_model(real_model: Any) -> None:
+    """Through `ollama:` (the front keeps every body it relays): a request and a question
+    carrying a phone number, a card, an e-mail address and an IBAN reach the model without
+    them, and the model still answers both."""
+    from wireless_agent.chat.assistant import answer_with_model
+
+    secrets = ("+44 20 7946 0958", "4111 1111 1111 1111", "jane.doe@example.com",
+               "DE89 3704 0044 0532 0130 00")
+    digits = [s.replace(" ", "") for s in secrets]
+    before = len(real_model.front.bodies)
+    session = _session(real_model.spec("ollama"))
+    try:
+        record = session.submit(f"stream a 4K football match; call me on {secrets[0]}, card "
+                                f"{secrets[1]}")
+        assert record["model_error"] is None
+        answer = answer_with_model(session, f"mail the bill to {secrets[2]}, IBAN {secrets[3]}; "
+                                            "how loaded is eMBB?")
+        assert answer.error is None, answer.error
+    finally:
+        session.close()
+    sent = json.dumps(real_model.front.bodies[before:])
+    assert len(real_model.front.bodies) > before  # both turns reached the model
+    flat = sent.replace(" ", "")
+    for secret, compact in zip(secrets, digits, strict=True):
+        assert secret not in sent and compact not in flat, secret

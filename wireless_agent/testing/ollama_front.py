@@ -147,7 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
         """POST /api/chat, /api/show."""
         path = self.path.split("?", 1)[0]
         body = self._body()
-        self.server.count(path)
+        self.server.count(path, body)
         if path == "/api/show":
             model = str(body.get("model") or body.get("name") or "")
             if model.removesuffix(":latest") not in self._models():
@@ -253,11 +253,14 @@ class _Server(ThreadingHTTPServer):
     upstream: str
     timeout_s: float
     counts: dict[str, int]
+    bodies: list[dict[str, Any]]
     lock: threading.Lock
 
-    def count(self, path: str) -> None:
+    def count(self, path: str, body: dict[str, Any]) -> None:
         with self.lock:
             self.counts[path] = self.counts.get(path, 0) + 1
+            if path == "/api/chat":
+                self.bodies.append(body)  # what reached the model, for privacy tests
 
 
 class OllamaFront:
@@ -271,7 +274,7 @@ class OllamaFront:
     def __enter__(self) -> OllamaFront:
         httpd = _Server(("127.0.0.1", 0), _Handler)
         httpd.upstream, httpd.timeout_s = self.upstream, self.timeout_s
-        httpd.counts, httpd.lock = {}, threading.Lock()
+        httpd.counts, httpd.bodies, httpd.lock = {}, [], threading.Lock()
         threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
                          daemon=True).start()
         self._httpd = httpd
@@ -289,6 +292,14 @@ class OllamaFront:
         if self._httpd is None:
             raise RuntimeError("the Ollama front is not running")
         return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    @property
+    def bodies(self) -> list[dict[str, Any]]:
+        """Every /api/chat request body received, in order."""
+        if self._httpd is None:
+            return []
+        with self._httpd.lock:
+            return list(self._httpd.bodies)
 
     @property
     def counts(self) -> dict[str, int]:

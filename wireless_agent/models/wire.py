@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -117,27 +117,6 @@ def _lines(client: httpx.Client, url: str, body: dict[str, Any], headers: dict[s
             yield buffer
 
 
-def _bounded(call: Callable[[], WireReply], deadline: float) -> WireReply:
-    """Run `call` in a worker thread and give up at the deadline, whatever the socket does."""
-    out: queue.Queue[tuple[WireReply | None, BaseException | None]] = queue.Queue(maxsize=1)
-
-    def work() -> None:
-        try:
-            out.put((call(), None))
-        except BaseException as exc:  # handed to the caller, never lost in the thread
-            out.put((None, exc))
-
-    threading.Thread(target=work, daemon=True, name="model-call").start()
-    try:
-        reply, exc = out.get(timeout=max(0.0, deadline - time.monotonic()))
-    except queue.Empty:
-        raise CallTimeout("deadline passed") from None
-    if exc is not None:
-        raise exc
-    assert reply is not None
-    return reply
-
-
 _END = object()
 
 
@@ -169,6 +148,29 @@ def bounded_iter(make: Callable[[], Iterator[Any]], deadline: float) -> Iterator
         if item is _END:
             return
         yield item
+
+
+def _bounded(call: Callable[[], WireReply], deadline: float) -> WireReply:
+    """Run `call` in a worker thread and give up at the deadline, whatever the socket does."""
+    for reply in bounded_iter(lambda: iter((call(),)), deadline):  # call() runs in the worker
+        return cast(WireReply, reply)
+    raise AssertionError("a bounded call yields its reply")  # unreachable: one item, or raise
+
+
+def sse_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
+    """The JSON events of an OpenAI-style server-sent event stream, up to `[DONE]`."""
+    for line in lines:
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if data == "[DONE]":
+            return
+        try:
+            event = json.loads(data)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(event, dict):
+            yield event
 
 
 def post(url: str, body: dict[str, Any], headers: dict[str, str], timeout_s: float,
@@ -223,18 +225,9 @@ def read_sse(lines: Iterator[str]) -> WireReply:
     reply = WireReply()
     parts: list[str] = []
     size = 0
-    for line in lines:
-        if not line.startswith("data:"):
-            continue
-        data = line[5:].strip()
-        if data == "[DONE]":
-            break
-        try:
-            event = json.loads(data)
-        except json.JSONDecodeError:
-            continue
+    for event in sse_events(lines):
         if "error" in event:
-            raise WireError(f"server error in stream: {_error_text(data.encode())}")
+            raise WireError(f"server error in stream: {_error_text(json.dumps(event).encode())}")
         if usage := event.get("usage"):
             reply.prompt_tokens = int(usage.get("prompt_tokens") or 0)
             reply.completion_tokens = int(usage.get("completion_tokens") or 0)

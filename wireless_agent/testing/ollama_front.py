@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from wireless_agent.models.wire import sse_events
+
 # Ollama option -> OpenAI chat-completions field.
 _OPTIONS = {"temperature": "temperature", "top_p": "top_p", "seed": "seed", "stop": "stop",
             "num_predict": "max_tokens", "top_k": "top_k", "repeat_penalty": "repeat_penalty"}
@@ -204,16 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(json.dumps(obj).encode() + b"\n")
             self.wfile.flush()
 
-        for line in resp.iter_lines():
-            if not line.startswith("data:"):
-                continue
-            data = line[5:].strip()
-            if data == "[DONE]":
-                break
-            try:
-                event = json.loads(data)
-            except json.JSONDecodeError:
-                continue
+        for event in sse_events(resp.iter_lines()):
             if "error" in event:
                 send({"error": str(event["error"])})
                 return

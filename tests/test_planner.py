@@ -16,9 +16,10 @@ from env.scenarios import load_population, load_scenario
 from env.slices import EMBB, SLICES, URLLC
 from env.slicing_env import SlicingEnv
 from evals.slicing_eval import WARMUP_SEED, EvalConfig, Evaluation
+from wireless_agent import lookahead
 from wireless_agent.intent import IntentClassifier
 from wireless_agent.memory.store import AgentMemory
-from wireless_agent.planner import RULES, batch_value, plan_admission, slice_value
+from wireless_agent.planner import RULES, batch_value, min_bandwidth, plan_admission
 from wireless_agent.traffic import (
     TrafficProfile,
     classifier_slice,
@@ -46,18 +47,60 @@ def _profile(rates: dict[int, list[float]], share: dict[int, float],
     return p
 
 
-def test_slice_value_is_the_milp_optimum_of_a_slice() -> None:
+def test_a_sampled_future_is_completed_by_the_milp_optimum_of_the_slice() -> None:
     rng = np.random.default_rng(1)
     empty = np.zeros(0)
     for _ in range(100):
         for spec in SLICES:
             rates = PAPER[rng.integers(1, 16, rng.integers(1, 30))]
             admitted, bw = solve_slice(rates, spec, "users-then-throughput")
-            users, mbps = slice_value(spec, empty, empty, empty,
-                                      np.maximum(spec.bw_min_mhz, spec.rate_min_mbps / rates),
-                                      rates)
-            assert users == admitted.sum()
-            assert mbps == pytest.approx(float(bw @ rates), rel=1e-9)
+            users, mbps = batch_value(spec, empty, empty, empty, rates[None, :].astype(float))
+            assert users[0] == admitted.sum()
+            assert mbps[0] == pytest.approx(float(bw @ rates), rel=1e-9)
+
+
+def _best_expected(spec, law: lookahead.ArrivalLaw, n: int, room: float, value: float,
+                   best: float) -> float:
+    """The lookahead's Bellman value by plain recursion over every arrival (the reference)."""
+    if n == 0:
+        return 0.0
+    keep = _best_expected(spec, law, n - 1, room, value, best)
+    out = (1.0 - law.p.sum()) * keep
+    for r, f, p in zip(law.per_mhz, law.floors, law.p, strict=True):
+        steps = np.ceil(f / lookahead.GRID_MHZ - 1e-9) * lookahead.GRID_MHZ
+        take = -np.inf if steps > room + 1e-9 else (
+            float(lookahead.user_worth(value, f, r, best))
+            + _best_expected(spec, law, n - 1, room - steps, value, best))
+        out += p * max(keep, take)
+    return out
+
+
+def test_the_lookahead_table_is_the_bellman_value_of_the_slice() -> None:
+    samples = PAPER[[15, 15, 15, 9, 9, 5]].astype(float)
+    floors = np.asarray(min_bandwidth(EMBB, samples), dtype=float)
+    look = lookahead.SliceLookahead.build(EMBB, samples, floors, 0.6, 6, 150.0)
+    law = lookahead.arrival_law(EMBB, samples, 0.6, floors)
+    assert law.p.sum() == pytest.approx(0.6) and law.per_mhz.size == 3
+    for n in (1, 3, 6):
+        for room in (90.0, 30.0, 12.0, 6.0):
+            m = int(round(room / lookahead.GRID_MHZ))
+            assert look.table[n, m] == pytest.approx(
+                _best_expected(EMBB, law, n, room, 150.0, look.leftover_mbps_per_mhz))
+    # A floor that does not fit is never admitted, whatever the table says.
+    assert look.admit(5.0, 6.7, float(PAPER[15]), 3) == (False, -np.inf)
+
+
+def test_paper_episodes_use_the_lookahead_and_departures_the_sampled_rule() -> None:
+    rates = {1: [float(PAPER[15])], 2: [float(PAPER[10])]}
+    stays = _profile(rates, {1: 0.5, 2: 0.5})
+    leaves = _profile(rates, {1: 0.5, 2: 0.5}, survival=20 / 21)
+    empty = np.zeros(0, dtype=np.int64)
+    poor = float(PAPER[5])
+    assert "keeping" in plan_admission(1, poor, 0, empty, np.zeros(0), stays, 30).reason
+    plan_admission(1, poor, 0, empty, np.zeros(0), leaves, 30)
+    assert ("lookahead", 1) in stays.derived and not leaves.derived
+    stays.add([("more", 1, float(PAPER[15]))])  # new records: the table is built again
+    assert not stays.derived
 
 
 @pytest.mark.parametrize("rule", RULES)
@@ -107,22 +150,6 @@ def test_an_unknown_rule_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown admission rule"):
         plan_admission(1, 10.0, 0, np.zeros(0, dtype=np.int64), np.zeros(0),
                        _profile({1: [10.0], 2: [10.0]}, {1: 0.5, 2: 0.5}), 5, rule="best")
-
-
-def test_batch_value_is_slice_value_row_by_row() -> None:
-    rng = np.random.default_rng(5)
-    for spec in SLICES:
-        floors = np.maximum(spec.bw_min_mhz, spec.rate_min_mbps / PAPER[[15, 12]])
-        rates = PAPER[[15, 12]]
-        weight = np.array([1.0, 0.5])
-        cand = PAPER[rng.integers(1, 16, (20, 12))].astype(float)
-        cand[rng.random((20, 12)) < 0.3] = np.nan
-        users, mbps = batch_value(spec, floors, rates, weight, cand)
-        for i in range(20):
-            row = cand[i][~np.isnan(cand[i])]
-            u, t = slice_value(spec, floors, rates, weight,
-                               np.maximum(spec.bw_min_mhz, spec.rate_min_mbps / row), row)
-            assert users[i] == pytest.approx(u) and mbps[i] == pytest.approx(t)
 
 
 def test_stay_survival_is_hold_over_hold_plus_gap() -> None:
@@ -247,10 +274,10 @@ def test_planner_meets_the_targets_on_campuses(users: int, classify) -> None:
 
 
 HELD_OUT = range(100, 110)  # campus seeds never looked at while tuning (that was 20-59)
-# Share of held-out episodes meeting the per-episode target, as measured (8, 6, 10, 10 of 10):
-# at N = 30 and 60 the rule still misses episodes whose eMBB arrivals differ from the profile
-# (see README).
-MIN_RATE = {30: 0.8, 60: 0.6, 120: 1.0, 200: 1.0}
+# Share of held-out episodes meeting the per-episode target, as measured (8, 7, 10, 10 of 10):
+# at N = 30 and 60 an online rule still misses episodes whose eMBB arrivals differ from the
+# profile (see README).
+MIN_RATE = {30: 0.8, 60: 0.7, 120: 1.0, 200: 1.0}
 
 
 @pytest.mark.slow

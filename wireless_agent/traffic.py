@@ -28,6 +28,8 @@ class TrafficProfile:
     _seen: set[str] = field(default_factory=set, repr=False)
     _counts: dict[int, int] = field(default_factory=dict, repr=False)
     _rates: dict[int, list[float]] = field(default_factory=dict, repr=False)
+    # What planners derive from the profile (value tables); emptied when records are added.
+    derived: dict[object, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def known(self) -> bool:
@@ -36,6 +38,7 @@ class TrafficProfile:
 
     def add(self, records: Iterable[tuple[str, int, float]]) -> None:
         """Count (episode id, slice index, Mbps per MHz) records; 0 = no slice (unclear)."""
+        self.derived.clear()
         for episode, s, rate in records:
             self._seen.add(str(episode))
             self.records += 1

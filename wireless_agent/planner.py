@@ -125,7 +125,8 @@ def anticipate_sampled(spec: SliceSpec, floor: float, new_per_mhz: float,
     return True, "fits"
 
 
-LOOKAHEAD_USER_VALUE_MBPS = 150.0  # a user's worth in the lookahead (tuned on campuses 20-29)
+# A user's worth in the lookahead, chosen on synthetic episodes of campuses 20-29's profiles.
+LOOKAHEAD_USER_VALUE_MBPS = 150.0
 
 
 def anticipate_lookahead(spec: SliceSpec, floor: float, new_per_mhz: float, room: float,
@@ -166,9 +167,10 @@ def plan_admission(
     admission as a stochastic knapsack by dynamic programming over the profile's arrivals
     (exact for the expected worth when nobody leaves; two table look-ups a decision) and,
     when users leave, uses `sampled`: FUTURES futures drawn from the profile, each completed
-    by its offline optimum, a user valued at USER_VALUE_MBPS against throughput. On 1,000
-    synthetic campus episodes per N the lookahead met the per-episode target in 80.9 % (N = 30)
-    and 84.3 % (N = 60) against 78.2 % and 81.7 % for the sampled rule; see issue 12.
+    by its offline optimum, a user valued at USER_VALUE_MBPS against throughput. On held-out
+    campuses (seeds 0-4, 100-119, 200-299, N = 30 and 60) both met the per-episode target in
+    as many episodes within the noise (182 and 185 of 250); the lookahead is exact for what it
+    optimises, has no sampling noise and costs 0.3 ms a decision against 0.8 ms (README).
     """
     spec = BY_INDEX[slice_index]
     floor = float(min_bandwidth(spec, new_per_mhz))

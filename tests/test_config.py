@@ -135,10 +135,29 @@ def test_agent_eval_and_chat_compose_one_run_settings(monkeypatch: pytest.Monkey
     assert agent.shared() == cfg.shared() and agent.anticipate is False
 
 
+@pytest.mark.parametrize("timeout", ["0", "inf"])
 @pytest.mark.parametrize("command", [["eval", *SMALL], ["chat"]])
-def test_a_timeout_of_zero_is_one_line_in_eval_and_chat(tmp_path: Path,
-                                                        command: list[str]) -> None:
-    res = CliRunner().invoke(app, [*command, "--timeout", "0", "--memory" if command == ["chat"]
-                                   else "--out", str(tmp_path / "r")], input="/quit\n")
+def test_a_timeout_of_zero_or_infinity_is_one_line_in_eval_and_chat(
+        tmp_path: Path, command: list[str], timeout: str) -> None:
+    res = CliRunner().invoke(app, [*command, "--timeout", timeout, "--memory"
+                                   if command == ["chat"] else "--out", str(tmp_path / "r")],
+                             input="/quit\n")
     assert res.exit_code == 2
-    assert "--timeout 0 must be more than 0 seconds" in _one_line(res.stderr)
+    assert f"--timeout {timeout} must be a finite number of seconds above 0" in _one_line(
+        res.stderr)
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("raw", ["inf", "nan", "-3", "soon"])
+def test_a_timeout_variable_that_is_not_finite_and_positive_is_refused(
+        monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv("WIRELESS_AGENT_TIMEOUT", raw)
+    with pytest.raises(config.ConfigError, match="WIRELESS_AGENT_TIMEOUT"):
+        config.default_timeout()
+
+
+def test_a_list_option_with_an_empty_item_is_one_line(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["eval", "--users", "5,,6", "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2
+    assert "--users '5,,6' has an empty item; remove the extra comma" in _one_line(res.stderr)
+    assert not (tmp_path / "r").exists()

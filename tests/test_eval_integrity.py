@@ -181,7 +181,7 @@ def test_resume_reads_the_stored_arguments(finished: Path) -> None:
     (["--methods", "prompt"], "prompt needs a model backend"),
     (["--methods", ""], "--methods is empty"),
     (["--warmup", "-3"], "--warmup -3 is negative"),
-    (["--timeout", "-1"], "--timeout -1 must be more than 0"),
+    (["--timeout", "-1"], "--timeout -1 must be a finite number of seconds above 0"),
     (["--concurrency", "0"], "--concurrency 0 must be at least 1"),
     (["--seeds", "a,b"], "e.g. 0,1,2 or 0-4"),
     (["--seeds", "5-1"], "e.g. 0,1,2 or 0-4"),

@@ -28,9 +28,11 @@ __all__ = ["app", "console", "err_console", "fail", "guarded", "main", "user_err
 
 def split(value: str, what: str) -> list[str]:
     """A comma-separated option as a list."""
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    if not items:
+    items = [v.strip() for v in value.split(",")]
+    if not any(items):
         fail(f"--{what} is empty; give a comma-separated list")
+    if not all(items):
+        fail(f"--{what} {value!r} has an empty item; remove the extra comma")
     return items
 
 

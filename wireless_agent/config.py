@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -68,8 +69,9 @@ def positive_seconds(value: str | float, what: str) -> float:
         seconds = float(value)
     except ValueError:
         raise ConfigError(f"{what}={value!r} is not a number of seconds; write e.g. 30") from None
-    if not seconds > 0:
-        raise ConfigError(f"{what}={value!r} must be more than 0 seconds; write e.g. 30")
+    if not 0 < seconds < math.inf:
+        raise ConfigError(f"{what}={value!r} must be a finite number of seconds above 0; "
+                          "write e.g. 30")
     return seconds
 
 
@@ -148,8 +150,9 @@ class RunSettings:
 
         The model spec is checked where it is parsed (wireless_agent.models.parse_spec), once.
         """
-        if not self.timeout_s > 0:
-            raise ConfigError(f"--timeout {self.timeout_s:g} must be more than 0 seconds")
+        if not 0 < self.timeout_s < math.inf:
+            raise ConfigError(f"--timeout {self.timeout_s:g} must be a finite number of seconds "
+                              "above 0")
 
     def shared(self) -> dict[str, Any]:
         """The shared settings by name (what another config built from this one takes)."""

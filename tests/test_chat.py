@@ -143,6 +143,12 @@ def test_welcome_examples_work_on_the_first_try(tmp_path: Path) -> None:
 # -- processes ----------------------------------------------------------------------------------
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    # A shell that starts the suite in the background (`.ci/run &`) ignores SIGINT, and a child
+    # inherits that; Ctrl-C tests need the default a terminal user has.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Chat:
     """A `wireless-agent chat` process fed line by line, its output read with a deadline."""
 
@@ -150,7 +156,8 @@ class Chat:
         self.proc = subprocess.Popen(
             [str(CLI), "chat", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            preexec_fn=_ctrl_c_as_in_a_terminal)
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._pump, daemon=True).start()

@@ -88,6 +88,9 @@ def test_the_lookahead_table_is_the_bellman_value_of_the_slice() -> None:
                 _best_expected(EMBB, law, n, room, 150.0, look.leftover_mbps_per_mhz))
     # A floor that does not fit is never admitted, whatever the table says.
     assert look.admit(5.0, 6.7, float(PAPER[15]), 3) == (False, -np.inf)
+    # One that fits by less than a grid step is weighed, not refused by the rounding.
+    floor15 = float(floors[0])
+    assert look.admit(floor15 + 0.01, floor15, float(PAPER[15]), 3)[0]
 
 
 def test_paper_episodes_use_the_lookahead_and_departures_the_sampled_rule() -> None:

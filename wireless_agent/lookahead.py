@@ -111,10 +111,11 @@ class SliceLookahead:
         """
         worth = float(user_worth(self.user_value_mbps, floor_mhz, per_mhz,
                                  self.leftover_mbps_per_mhz))
+        if floor_mhz > room_mhz + 1e-9:
+            return False, -np.inf
         n = min(max(remaining, 0), self.table.shape[0] - 1)
         m = int(np.floor(room_mhz / GRID_MHZ + 1e-9))
-        left = m - int(np.ceil(floor_mhz / GRID_MHZ - 1e-9))
-        if left < 0:
-            return False, -np.inf
+        # A floor that fits but rounds up past the room leaves no grid step free, not fewer.
+        left = max(m - int(np.ceil(floor_mhz / GRID_MHZ - 1e-9)), 0)
         margin = worth + float(self.table[n, left]) - float(self.table[n, m])
         return margin >= -1e-9, margin

@@ -59,18 +59,18 @@ def test_a_sampled_future_is_completed_by_the_milp_optimum_of_the_slice() -> Non
             assert mbps[0] == pytest.approx(float(bw @ rates), rel=1e-9)
 
 
-def _best_expected(spec, law: lookahead.ArrivalLaw, n: int, room: float, value: float,
+def _best_expected(law: lookahead.ArrivalLaw, n: int, room: float, value: float,
                    best: float) -> float:
     """The lookahead's Bellman value by plain recursion over every arrival (the reference)."""
     if n == 0:
         return 0.0
-    keep = _best_expected(spec, law, n - 1, room, value, best)
+    keep = _best_expected(law, n - 1, room, value, best)
     out = (1.0 - law.p.sum()) * keep
     for r, f, p in zip(law.per_mhz, law.floors, law.p, strict=True):
         steps = np.ceil(f / lookahead.GRID_MHZ - 1e-9) * lookahead.GRID_MHZ
         take = -np.inf if steps > room + 1e-9 else (
             float(lookahead.user_worth(value, f, r, best))
-            + _best_expected(spec, law, n - 1, room - steps, value, best))
+            + _best_expected(law, n - 1, room - steps, value, best))
         out += p * max(keep, take)
     return out
 
@@ -85,7 +85,7 @@ def test_the_lookahead_table_is_the_bellman_value_of_the_slice() -> None:
         for room in (90.0, 30.0, 12.0, 6.0):
             m = int(round(room / lookahead.GRID_MHZ))
             assert look.table[n, m] == pytest.approx(
-                _best_expected(EMBB, law, n, room, 150.0, look.leftover_mbps_per_mhz))
+                _best_expected(law, n, room, 150.0, look.leftover_mbps_per_mhz))
     # A floor that does not fit is never admitted, whatever the table says.
     assert look.admit(5.0, 6.7, float(PAPER[15]), 3) == (False, -np.inf)
     # One that fits by less than a grid step is weighed, not refused by the rounding.

@@ -33,6 +33,12 @@ class ArrivalLaw:
     p: np.ndarray  # chance per arrival (the rest: another slice, unclear, or unservable)
 
 
+def grid_steps(mhz: np.ndarray | float, up: bool) -> np.ndarray:
+    """MHz as whole grid steps: floors round up (so a plan always fits), free room down."""
+    steps = np.asarray(mhz) / GRID_MHZ
+    return (np.ceil(steps - 1e-9) if up else np.floor(steps + 1e-9)).astype(int)
+
+
 def arrival_law(spec: SliceSpec, samples: np.ndarray, share: float, floors: np.ndarray
                 ) -> ArrivalLaw:
     """The law of one arrival from past samples of the slice's rates and its share of arrivals.
@@ -62,8 +68,8 @@ def value_table(spec: SliceSpec, law: ArrivalLaw, horizon: int, user_value_mbps:
     decision after that is two look-ups.
     """
     floors = law.floors
-    size = int(np.floor(spec.capacity_mhz / GRID_MHZ + 1e-9)) + 1
-    steps = np.ceil(floors / GRID_MHZ - 1e-9).astype(int)
+    size = int(grid_steps(spec.capacity_mhz, up=False)) + 1
+    steps = grid_steps(floors, up=True)
     worth = user_worth(user_value_mbps, floors, law.per_mhz, leftover_mbps_per_mhz)
     stay = 1.0 - float(law.p.sum())
     table = np.zeros((horizon + 1, size))
@@ -109,13 +115,13 @@ class SliceLookahead:
         `room_mhz` is the slice's MHz above its members' floors; `remaining` the arrivals after
         this one.
         """
-        worth = float(user_worth(self.user_value_mbps, floor_mhz, per_mhz,
-                                 self.leftover_mbps_per_mhz))
         if floor_mhz > room_mhz + 1e-9:
             return False, -np.inf
+        worth = float(user_worth(self.user_value_mbps, floor_mhz, per_mhz,
+                                 self.leftover_mbps_per_mhz))
         n = min(max(remaining, 0), self.table.shape[0] - 1)
-        m = int(np.floor(room_mhz / GRID_MHZ + 1e-9))
+        m = int(grid_steps(room_mhz, up=False))
         # A floor that fits but rounds up past the room leaves no grid step free, not fewer.
-        left = max(m - int(np.ceil(floor_mhz / GRID_MHZ - 1e-9)), 0)
+        left = max(m - int(grid_steps(floor_mhz, up=True)), 0)
         margin = worth + float(self.table[n, left]) - float(self.table[n, m])
         return margin >= -1e-9, margin

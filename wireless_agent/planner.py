@@ -67,7 +67,12 @@ USER_VALUE_MBPS = 200.0  # what one more admitted user is worth against throughp
 
 def batch_value(spec: SliceSpec, floors: np.ndarray, per_mhz: np.ndarray, weight: np.ndarray,
                 cand_per_mhz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`slice_value` for many futures at once: candidates are rows (NaN = no user there)."""
+    """(users, Mbps) of the slice's best completion in each future (rows; NaN = no user there).
+
+    Members (`floors`/`per_mhz`, each present with chance `weight`) stay in; each future's
+    candidates are taken cheapest floor first, as many as fit, and the MHz above the floors go
+    to the best channels up to the per-user maximum: the offline optimum for the paper's limits.
+    """
     s, n = cand_per_mhz.shape
     real = ~np.isnan(cand_per_mhz)
     cr = np.where(real, cand_per_mhz, 0.0)
